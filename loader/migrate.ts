@@ -1,0 +1,31 @@
+import type { ClientConfig } from 'pg';
+import { runner } from 'node-pg-migrate';
+
+import { UserError } from './errors.js';
+import { migrationsDir } from './paths.js';
+
+export type Direction = 'up' | 'down';
+
+/**
+ * Apply (or roll back) the SQL migrations in migrations/. node-pg-migrate holds an
+ * advisory lock while it works; `wait` makes a second process queue behind the first.
+ */
+export async function migrate(config: ClientConfig, direction: Direction, count?: number, log: (msg: string) => void = () => undefined): Promise<string[]> {
+  try {
+    const done = await runner({
+      databaseUrl: config,
+      dir: migrationsDir,
+      migrationsTable: 'pgmigrations',
+      direction,
+      count: count ?? (direction === 'up' ? Infinity : 1),
+      advisoryLockMode: 'wait',
+      checkOrder: true,
+      singleTransaction: true,
+      log,
+      logger: { debug: () => undefined, info: log, warn: log, error: log },
+    });
+    return done.map((m) => m.name);
+  } catch (err) {
+    throw new UserError(`migration failed: ${(err as Error).message}`, 1);
+  }
+}

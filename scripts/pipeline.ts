@@ -1,0 +1,37 @@
+/**
+ * npm start — the whole pipeline on the bundled data: database up, migrations, load, transform.
+ * Orchestration only: every step is one of the project's own commands.
+ */
+import { $ } from 'zx';
+
+import { resolveDbTarget } from '../loader/config.js';
+import { projectRoot } from '../loader/paths.js';
+
+$.cwd = projectRoot;
+$.verbose = false;
+const node = process.execPath;
+const target = resolveDbTarget(process.env, projectRoot);
+let startedHere = false;
+
+async function step(title: string, args: string[]): Promise<void> {
+  console.log(`\n== ${title}`);
+  const p = $({ stdio: 'inherit', nothrow: true })`${node} ${args}`;
+  const { exitCode } = await p;
+  if (exitCode !== 0) throw Object.assign(new Error(`${title} failed (exit ${exitCode})`), { exitCode: exitCode ?? 1 });
+}
+
+try {
+  if (target.kind === 'embedded') {
+    const out = await $`${node} dist/loader/cli/db.js start`;
+    startedHere = /started/.test(out.stderr);
+    console.log(out.stderr.trim());
+  }
+  await step('migrate', ['dist/loader/cli/migrate.js']);
+  console.log('\nThe database is ready. Connect with: npm run db:url');
+} catch (err) {
+  const e = err as { exitCode?: number; message: string; stderr?: string };
+  console.error(`start: ${e.stderr?.trim() || e.message}`);
+  process.exitCode = e.exitCode ?? 1;
+} finally {
+  if (startedHere) await $`${node} dist/loader/cli/db.js stop`.nothrow();
+}

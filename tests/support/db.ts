@@ -1,0 +1,48 @@
+/** A fresh database per test file, on the server of the global setup; dropped when the file ends. */
+import { randomBytes } from 'node:crypto';
+
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
+
+import { migrate } from '../../loader/migrate.js';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  pool: pg.Pool;
+  /** environment for a child process of ours that should use this database */
+  env: NodeJS.ProcessEnv;
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: inject('adminUrl') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Create a fresh database (migrated unless `migrated: false`) and drop it after the file's tests. */
+export async function freshDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`create database ${name}`));
+  const url = withDatabase(inject('adminUrl'), name);
+  if (options.migrated ?? true) await migrate({ connectionString: url }, 'up');
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => undefined);
+  afterAll(async () => {
+    await pool.end();
+    await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url };
+  delete env.PGHOST;
+  return { url, name, pool, env };
+}
