@@ -15,7 +15,7 @@ type Env = Record<string, string | undefined>;
 
 /**
  * DATABASE_URL wins; else the libpq PG* variables when PGHOST is set (pg reads them
- * itself); else the embedded PostgreSQL 17 under `<projectDir>/.data/postgres`.
+ * itself); else the embedded PostgreSQL 17 in EMBEDDED_PG_DATA (default `<projectDir>/.data/postgres`).
  */
 export function resolveDbTarget(env: Env, projectDir: string): DbTarget {
   const url = env.DATABASE_URL?.trim();
@@ -29,7 +29,7 @@ export function resolveDbTarget(env: Env, projectDir: string): DbTarget {
   return {
     kind: 'embedded',
     port: parsePort(env.EMBEDDED_PG_PORT),
-    dataDir: resolve(projectDir, '.data', 'postgres'),
+    dataDir: env.EMBEDDED_PG_DATA?.trim() ? resolve(projectDir, env.EMBEDDED_PG_DATA.trim()) : resolve(projectDir, '.data', 'postgres'),
     database: EMBEDDED_DATABASE,
   };
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -153,6 +153,10 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedServer>
   if (running) return { url: embeddedUrl(o, running.port), port: running.port, startedHere: false };
   const bin = await binaries();
   const user = await serverUser();
+  mkdirSync(dirname(o.dataDir), { recursive: true });
+  if (user) await run('sh', ['-c', 'cd "$0"', dirname(o.dataDir)], user).catch(() => {
+    throw new UserError(`the system user postgres (the server cannot run as root) cannot reach ${dirname(o.dataDir)}; move the project, or set EMBEDDED_PG_DATA, to a folder every user can traverse`, 2);
+  });
   if (!existsSync(join(o.dataDir, 'PG_VERSION'))) await initCluster(o, bin, user);
   await assertPortFree(o);
   const log = logFile(o);
