@@ -1,7 +1,7 @@
 import pg from 'pg';
 
 import { describeTarget, resolveDbTarget, type DbTarget } from './config.js';
-import { startEmbedded, stopEmbedded, type EmbeddedOptions } from './embedded.js';
+import { placeDataDir, startEmbedded, stopEmbedded, type EmbeddedOptions } from './embedded.js';
 import { migrate } from './migrate.js';
 import { projectRoot } from './paths.js';
 
@@ -20,7 +20,7 @@ export interface Database {
 }
 
 export function embeddedOptions(target: Extract<DbTarget, { kind: 'embedded' }>): EmbeddedOptions {
-  return { dataDir: target.dataDir, port: target.port, database: target.database, portVariable: 'EMBEDDED_PG_PORT' };
+  return { dataDir: placeDataDir(target.dataDir), port: target.port, database: target.database, portVariable: 'EMBEDDED_PG_PORT' };
 }
 
 export interface OpenOptions {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -57,6 +57,25 @@ function run(cmd: string, args: string[], user?: { uid: number; gid: number }): 
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${out.trim()}`))));
   });
+}
+
+/**
+ * Run as root, the server runs as the user postgres, which must traverse every folder above the
+ * data directory. A checkout under a private home (mode 0700) fails that; then the cluster lives in
+ * /var/lib/retail-elt/<hash of the requested path>/ instead, the same place every time.
+ */
+export function placeDataDir(dataDir: string): string {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return dataDir;
+  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+    try {
+      if ((statSync(dir).mode & 0o001) === 0) break;
+    } catch {
+      /* not created yet: mkdir makes it 0755 */
+    }
+    if (dirname(dir) === dir) return dataDir;
+  }
+  const key = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+  return join('/var/lib/retail-elt', key, 'postgres');
 }
 
 const passwordFile = (o: EmbeddedOptions) => join(dirname(o.dataDir), 'postgres.password');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { placeDataDir } from '../loader/embedded.js';
 import { projectRoot } from '../loader/paths.js';
 
 interface Run { code: number; stdout: string; stderr: string }
@@ -60,6 +61,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await cli('db.js', ['stop']);
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('where the data directory goes', () => {
+  it('stays where asked when the server user can reach it, and moves out of a private folder when run as root', () => {
+    expect(placeDataDir(join(dir, 'postgres'))).toBe(join(dir, 'postgres'));
+    const secret = mkdtempSync(join(tmpdir(), 'elt-private-'));
+    chmodSync(secret, 0o700);
+    try {
+      const placed = placeDataDir(join(secret, 'pg'));
+      if (process.getuid?.() === 0) expect(placed).toMatch(/^\/var\/lib\/retail-elt\/[0-9a-f]{12}\/postgres$/);
+      else expect(placed).toBe(join(secret, 'pg'));
+      expect(placeDataDir(join(secret, 'pg'))).toBe(placed);
+    } finally {
+      rmSync(secret, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('embedded PostgreSQL lifecycle', () => {
