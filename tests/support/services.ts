@@ -1,0 +1,68 @@
+/**
+ * The compose services' login roles on a test database, made by the stack's own script
+ * (docker/service-roles.sh, run natively with psql), and environments that log in as them.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+import { afterAll } from 'vitest';
+
+import { projectRoot } from '../../loader/paths.js';
+import type { TestDatabase } from './db.js';
+
+export interface Login {
+  user: string;
+  password: string;
+}
+
+export interface ServiceLogins {
+  loader: Login;
+  transformer: Login;
+  analyst: Login;
+  /** what docker/service-roles.sh printed */
+  output: string;
+}
+
+/** PG* variables for `url` (as the compose services get them), optionally as another login; DATABASE_URL removed. */
+export function libpqEnv(url: string, login?: Login, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const u = new URL(url);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PGHOST: u.hostname,
+    PGPORT: u.port || '5432',
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+    PGUSER: login?.user ?? decodeURIComponent(u.username),
+    PGPASSWORD: login?.password ?? decodeURIComponent(u.password),
+    ...extra,
+  };
+  delete env.DATABASE_URL;
+  return env;
+}
+
+/** The variables of the roles service for fresh, uniquely named logins (roles are cluster-wide). */
+export function loginVariables(): { vars: Record<string, string>; logins: Omit<ServiceLogins, 'output'> } {
+  const tag = randomBytes(4).toString('hex');
+  const make = (what: string): Login => ({ user: `svc_${what}_${tag}`, password: randomBytes(12).toString('hex') });
+  const logins = { loader: make('loader'), transformer: make('transform'), analyst: make('analyst') };
+  const vars = {
+    LOADER_DB_USER: logins.loader.user,
+    LOADER_DB_PASSWORD: logins.loader.password,
+    TRANSFORM_DB_USER: logins.transformer.user,
+    TRANSFORM_DB_PASSWORD: logins.transformer.password,
+    ANALYST_DB_USER: logins.analyst.user,
+    ANALYST_DB_PASSWORD: logins.analyst.password,
+  };
+  return { vars, logins };
+}
+
+/** Run the roles script as the superuser of `db`; the logins are dropped after the file's tests. */
+export function createServiceLogins(db: TestDatabase, script = join(projectRoot, 'docker', 'service-roles.sh')): ServiceLogins {
+  const { vars, logins } = loginVariables();
+  const run = spawnSync('sh', [script], { env: libpqEnv(db.url, undefined, vars), encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`service-roles.sh exited ${run.status}: ${run.stderr}`);
+  afterAll(async () => {
+    for (const login of Object.values(logins)) await db.pool.query(`drop role if exists "${login.user}"`);
+  });
+  return { ...logins, output: run.stdout };
+}
