@@ -1,0 +1,107 @@
+/** Pure helpers of the benchmark: options, summary statistics, the printed table. */
+import { parseArgs } from 'node:util';
+
+import { UserError } from '../errors.js';
+import { parseCount } from '../generate/options.js';
+
+export interface BenchArgs {
+  rows: number[];
+  reps: number;
+  seed: number;
+  /** where the generated files go (deleted at the end unless keep) */
+  dataDir?: string;
+  keep: boolean;
+  help: boolean;
+}
+
+export const BENCH_USAGE = `usage: npm run bench -- [--rows 1000000,4000000] [--reps 3] [--seed 1] [--data-dir DIR] [--keep]
+  --rows LIST     sizes to measure, comma-separated (1000000, 1e6, 4M; 10M on request)
+  --reps N        runs per contender, alternated (default 3; the median is reported)
+  --seed S        generator seed (default 1)
+  --data-dir DIR  where the generated files go (default bench-results/data)
+  --keep          keep the generated files (deleted at the end otherwise)`;
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { rows: { type: 'string' }, reps: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n${BENCH_USAGE}`);
+  }
+  const rows = (values.rows ?? '1000000,4000000').split(',').filter((s) => s.trim() !== '').map((s) => parseCount('rows', s));
+  if (rows.length === 0) throw new UserError('--rows needs at least one size');
+  const reps = values.reps === undefined ? 3 : parseCount('reps', values.reps);
+  const seed = values.seed === undefined ? 1 : parseCount('seed', values.seed);
+  return { rows, reps, seed, dataDir: values['data-dir'], keep: values.keep ?? false, help: values.help ?? false };
+}
+
+export interface Sample {
+  seconds: number;
+  peakRssMb: number | null;
+}
+
+export interface Summary {
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+  peakRssMb: number | null;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function summarize(samples: Sample[]): Summary | null {
+  if (samples.length === 0) return null;
+  const secs = samples.map((s) => s.seconds);
+  const rss = samples.map((s) => s.peakRssMb).filter((x): x is number => x !== null);
+  return { n: samples.length, median: median(secs), min: Math.min(...secs), max: Math.max(...secs), peakRssMb: rss.length ? Math.max(...rss) : null };
+}
+
+/** the order of contenders in repetition r: rotated by one each time, so each runs first, then later */
+export function rotation<T>(items: readonly T[], r: number): T[] {
+  const k = r % Math.max(items.length, 1);
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+export interface Row {
+  contender: string;
+  /** rows the step processes (for rows/s) */
+  rows: number;
+  summary: Summary | null;
+  /** why there are no figures: "not installed", "not available", an error */
+  note?: string;
+}
+
+const fmt = (x: number, digits = 2) => x.toFixed(digits);
+const thousands = (x: number) => Math.round(x).toLocaleString('en-US');
+
+/** the printed table: median/min/max seconds, rows/s, ratio to the psql floor, peak RSS */
+export function table(rows: Row[], floor: number | null): string {
+  const head = ['contender', 'median s', 'min s', 'max s', 'rows/s', '× psql', 'peak RSS MB'];
+  const measured = rows.filter((r) => r.summary);
+  const body = measured.map((r) => {
+    const s = r.summary!;
+    return [
+      r.contender + (s.n > 1 ? '' : ' (1 run)'),
+      fmt(s.median),
+      fmt(s.min),
+      fmt(s.max),
+      thousands(r.rows / s.median),
+      floor ? fmt(s.median / floor) : '',
+      s.peakRssMb === null ? '' : fmt(s.peakRssMb, 0),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length), i === 0 ? Math.max(0, ...rows.map((r) => r.contender.length)) : 0));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const missing = rows.filter((r) => !r.summary).map((r) => `${r.contender.padEnd(widths[0]!)}  ${r.note ?? 'n/a'}`);
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ...missing].join('\n');
+}

@@ -1,0 +1,214 @@
+/**
+ * npm run bench — the pipeline against psql \copy (the floor) and pgloader, on generated files.
+ * Orchestration only: generate, then per size and repetition run the contenders in rotated order,
+ * each on a fresh database; print the table and write bench-results/bench-<time>.json.
+ * Timed commands: psql -c "\copy …", pgloader <command file>, node dist/loader/cli/load.js <file>
+ * (what `npm run load` runs), node dist/loader/cli/transform.js --full, and the incremental
+ * node dist/loader/cli/transform.js after loading one more day.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+import { $, which } from 'zx';
+
+import { runMain } from '../loader/cli/main.js';
+import { measure, type Measured } from '../loader/bench/measure.js';
+import { openBenchServer, type BenchServer } from '../loader/bench/server.js';
+import { BENCH_USAGE, parseBenchArgs, rotation, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
+import { dayOf, isoDay } from '../loader/generate/calendar.js';
+import type { Manifest } from '../loader/generate/manifest.js';
+import { projectRoot } from '../loader/paths.js';
+
+$.verbose = false;
+$.cwd = projectRoot;
+const node = process.execPath;
+const cli = (name: string) => join(projectRoot, 'dist', 'loader', 'cli', `${name}.js`);
+const COLUMNS = ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'];
+const TABLE_SQL = `create table t (${COLUMNS.map((c) => `${c} text`).join(', ')})`;
+
+type Contender = 'psql \\copy' | 'pgloader' | 'npm run load';
+type Step = Contender | 'transform --full' | 'transform (incremental, +1 day)';
+
+class StepError extends Error {}
+
+/** pgloader runs ~20× slower than psql here: beyond this many seconds it gets one run per size, so the bench ends in minutes */
+const PGLOADER_ONE_RUN_SECONDS = 10;
+
+function check(what: string, m: Measured): Measured {
+  if (m.exitCode !== 0) throw new StepError(`${what} exited with ${m.exitCode}: ${(m.stderr || m.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  return m;
+}
+
+async function tool(name: string, versionArgs: string[]): Promise<string | null> {
+  const path = await which(name, { nothrow: true });
+  if (!path) return null;
+  const out = await $`${path} ${versionArgs}`.nothrow();
+  return (out.stdout || out.stderr).trim().split('\n')[0] ?? name;
+}
+
+async function checkpoint(server: BenchServer, db: string): Promise<void> {
+  await server.sql(db, 'checkpoint').catch(() => undefined); // fewer dirty buffers of the previous step; needs superuser or pg_checkpoint
+}
+
+async function psqlCopy(server: BenchServer, file: string, rows: number): Promise<Sample> {
+  const db = await server.create();
+  try {
+    await server.sql(db, TABLE_SQL);
+    await checkpoint(server, db);
+    const m = check('psql', await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy t from '${file.replace(/'/g, "''")}' with (format csv, header true)`], server.env(db)));
+    const n = Number((await server.sql(db, 'select count(*) as n from t')).rows[0].n);
+    if (n !== rows) throw new StepError(`psql \\copy stored ${n} rows, expected ${rows}`);
+    return { seconds: m.seconds, peakRssMb: m.peakRssMb };
+  } finally {
+    await server.drop(db);
+  }
+}
+
+async function pgloader(server: BenchServer, file: string, rows: number, workDir: string): Promise<Sample> {
+  const db = await server.create();
+  const command = join(workDir, `${db}.load`);
+  try {
+    await server.sql(db, TABLE_SQL);
+    writeFileSync(
+      command,
+      `LOAD CSV FROM '${file}' (${COLUMNS.join(', ')})\n INTO ${server.passwordlessUrl(db)}?tablename=t (${COLUMNS.join(', ')})\n` +
+        ` WITH skip header = 1, fields optionally enclosed by '"', fields escaped by double-quote, fields terminated by ','\n SET client_encoding to 'utf8';\n`,
+    );
+    await checkpoint(server, db);
+    const m = check('pgloader', await measure('pgloader', ['--quiet', command], server.env(db)));
+    const n = Number((await server.sql(db, 'select count(*) as n from t')).rows[0].n);
+    if (n !== rows) throw new StepError(`pgloader stored ${n} rows, expected ${rows}`);
+    return { seconds: m.seconds, peakRssMb: m.peakRssMb };
+  } finally {
+    rmSync(command, { force: true });
+    await server.drop(db);
+  }
+}
+
+interface PipelineSamples { load: Sample; full?: Sample; incremental?: Sample; error?: string }
+
+/** load into a fresh migrated database, then (when the transform exists) full and incremental transforms on it */
+async function pipeline(server: BenchServer, file: string, dayFile: string, manifest: Manifest, transform: boolean): Promise<PipelineSamples> {
+  const db = await server.create();
+  const env = server.env(db);
+  try {
+    check('migrate', await measure(node, [cli('migrate')], env));
+    await checkpoint(server, db);
+    const load = check('load', await measure(node, [cli('load'), file], env));
+    const staged = Number((await server.sql(db, "select coalesce(sum(rows_staged), 0) as n from meta.loads where status = 'complete'")).rows[0].n);
+    if (staged !== manifest.expected.rows_staged) throw new StepError(`npm run load staged ${staged} rows, expected ${manifest.expected.rows_staged}`);
+    const out: PipelineSamples = { load: { seconds: load.seconds, peakRssMb: load.peakRssMb } };
+    if (!transform) return out;
+    try {
+      await checkpoint(server, db);
+      const full = check('transform --full', await measure(node, [cli('transform'), '--full'], env));
+      out.full = { seconds: full.seconds, peakRssMb: full.peakRssMb };
+      const clean = Number((await server.sql(db, 'select count(*) as n from core.transactions')).rows[0].n);
+      if (clean !== manifest.expected.rows_clean) throw new StepError(`transform --full made ${clean} core rows, expected ${manifest.expected.rows_clean}`);
+      check('load of the extra day', await measure(node, [cli('load'), dayFile], env));
+      await checkpoint(server, db);
+      const inc = check('transform', await measure(node, [cli('transform')], env));
+      out.incremental = { seconds: inc.seconds, peakRssMb: inc.peakRssMb };
+    } catch (err) {
+      if (!(err instanceof StepError)) throw err;
+      out.error = err.message;
+    }
+    return out;
+  } finally {
+    await server.drop(db);
+  }
+}
+
+async function generate(rows: number, seed: number, dir: string): Promise<{ file: string; dayFile: string; manifest: Manifest; dayRows: number }> {
+  const file = join(dir, `bench-${rows}-s${seed}.csv`);
+  const dayFile = join(dir, `bench-${rows}-s${seed}.next-day.csv`);
+  const t = Date.now();
+  await $`${node} dist/scripts/generate.js --quiet --rows ${rows} --seed ${seed} --out ${file}`;
+  const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')) as Manifest;
+  const next = isoDay(dayOf(manifest.last_date!) + 1);
+  await $`${node} dist/scripts/generate.js --quiet --from ${next} --days 1 --seed ${seed} --out ${dayFile}`;
+  const day = JSON.parse(readFileSync(`${dayFile}.manifest.json`, 'utf8')) as Manifest;
+  console.log(`generated ${rows.toLocaleString('en-US')} rows (${manifest.first_date} .. ${manifest.last_date}) and the next day ${day.first_date} (${day.expected.rows_read.toLocaleString('en-US')} rows) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return { file, dayFile, manifest, dayRows: day.expected.rows_read };
+}
+
+runMain('bench', async () => {
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (args.help) return void console.log(BENCH_USAGE);
+  const resultsDir = join(projectRoot, 'bench-results');
+  const dataDir = args.dataDir ?? join(resultsDir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const psql = await tool('psql', ['--version']);
+  const pgl = await tool('pgloader', ['--version']);
+  const hasLoad = existsSync(cli('load'));
+  const hasTransform = existsSync(cli('transform'));
+  const server = await openBenchServer();
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    nproc: availableParallelism(),
+    memoryGb: Number((totalmem() / 2 ** 30).toFixed(1)),
+    postgres: server.version,
+    server: server.describe,
+    node: process.version,
+    psql: psql ?? 'not installed',
+    pgloader: pgl ?? 'not installed',
+  };
+  console.log(`bench on ${machine.cpu}, ${machine.nproc} CPUs, ${machine.memoryGb} GB; ${machine.postgres.split(' on ')[0]} (${machine.server})`);
+  const results = [];
+  try {
+    for (const rows of args.rows) {
+      const gen = await generate(rows, args.seed, dataDir);
+      const samples: Record<Step, Sample[]> = { 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [] };
+      const notes: Partial<Record<Step, string>> = {};
+      if (!psql) notes['psql \\copy'] = 'not installed';
+      if (!pgl) notes.pgloader = 'not installed';
+      if (!hasLoad) notes['npm run load'] = 'not available (no dist/loader/cli/load.js)';
+      if (!hasTransform) notes['transform --full'] = notes['transform (incremental, +1 day)'] = 'not available (no dist/loader/cli/transform.js)';
+      const contenders = (['psql \\copy', 'npm run load', 'pgloader'] as Contender[]).filter((c) => !notes[c]);
+      for (let rep = 0; rep < args.reps; rep++) {
+        for (const c of rotation(contenders, rep)) {
+          if (notes[c]) continue; // failed earlier in this size
+          if (c === 'pgloader' && samples.pgloader.length > 0 && samples.pgloader[0]!.seconds > PGLOADER_ONE_RUN_SECONDS) continue;
+          try {
+            if (c === 'psql \\copy') samples[c].push(await psqlCopy(server, gen.file, rows));
+            else if (c === 'pgloader') samples[c].push(await pgloader(server, gen.file, rows, dataDir));
+            else {
+              const p = await pipeline(server, gen.file, gen.dayFile, gen.manifest, hasTransform && !notes['transform --full']);
+              samples[c].push(p.load);
+              if (p.full) samples['transform --full'].push(p.full);
+              if (p.incremental) samples['transform (incremental, +1 day)'].push(p.incremental);
+              if (p.error) notes['transform --full'] = notes['transform (incremental, +1 day)'] = `failed: ${p.error}`;
+            }
+            const last = samples[c].at(-1)!;
+            console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}: ${c} ${last.seconds.toFixed(2)} s` + (c === 'npm run load' && samples['transform --full'].length > rep ? `, transform --full ${samples['transform --full'].at(-1)!.seconds.toFixed(2)} s, incremental ${samples['transform (incremental, +1 day)'].at(-1)?.seconds.toFixed(2) ?? '-'} s` : ''));
+          } catch (err) {
+            if (!(err instanceof StepError)) throw err;
+            notes[c] = `failed: ${err.message}`;
+            console.log(`  ${c}: ${notes[c]}`);
+          }
+        }
+      }
+      const floor = summarize(samples['psql \\copy'])?.median ?? null;
+      const steps = Object.keys(samples) as Step[];
+      const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: s === 'transform (incremental, +1 day)' ? gen.dayRows : rows, summary: notes[s]?.startsWith('failed') ? null : summarize(samples[s]), note: notes[s] }));
+      console.log(`\n${rows.toLocaleString('en-US')} rows (${(gen.manifest.expected.rows_read / 1).toLocaleString('en-US')} records, ${args.reps} runs each, alternated; incremental: ${gen.dayRows.toLocaleString('en-US')} rows onto the history)\n${table(tableRows, floor)}\n`);
+      results.push({ rows, dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, samples, notes });
+      if (!args.keep) for (const f of [gen.file, gen.dayFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
+    }
+  } finally {
+    await server.close();
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const out = join(resultsDir, `bench-${stamp}.json`);
+  const report = { at: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, timed: {
+    'psql \\copy': 'psql -X -q -v ON_ERROR_STOP=1 -c "\\copy t from FILE with (format csv, header true)" into a fresh eight-text-column table',
+    pgloader: 'pgloader --quiet CMD (LOAD CSV … INTO …?tablename=t, same table)',
+    'npm run load': 'node dist/loader/cli/load.js FILE on a fresh migrated database',
+    'transform --full': 'node dist/loader/cli/transform.js --full right after that load',
+    'transform (incremental, +1 day)': 'node dist/loader/cli/load.js DAYFILE (untimed), then node dist/loader/cli/transform.js',
+  }, results };
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  console.log(`figures written to ${out}`);
+});
