@@ -14,7 +14,7 @@ import { runMain } from '../loader/cli/main.js';
 import { calibrate, splitCsvLine } from '../loader/generate/calibrate.js';
 import { Calendar, isoDay } from '../loader/generate/calendar.js';
 import { calibrationPath, loadCalibration } from '../loader/generate/calibration.js';
-import { HEADER, RowGenerator } from '../loader/generate/generator.js';
+import { HEADER, MAX_LISTED_FILES, RowGenerator } from '../loader/generate/generator.js';
 import { buildManifest } from '../loader/generate/manifest.js';
 import { Model } from '../loader/generate/model.js';
 import { USAGE, parseGenerateArgs, type GenerateArgs } from '../loader/generate/options.js';
@@ -55,7 +55,7 @@ async function generate(args: GenerateArgs): Promise<void> {
       if (sink) await close(sink);
       const path = args.splitByDay !== undefined ? join(args.splitByDay, `${isoDay(piece.day)}${ext}`) : args.out;
       sink = open(path, args.gzip);
-      paths.push(path);
+      if (paths.length < MAX_LISTED_FILES) paths.push(path);
       await write(sink, HEADER);
     }
     day = piece.day;
@@ -74,9 +74,9 @@ async function generate(args: GenerateArgs): Promise<void> {
   );
   if (args.manifest) writeFileSync(args.manifest, JSON.stringify(manifest, null, 2) + '\n');
   if (!args.quiet) {
-    const where = args.splitByDay !== undefined ? `${paths.length} files in ${args.splitByDay}` : args.out === '-' ? 'stdout' : args.out;
+    const where = args.splitByDay !== undefined ? `${manifest.file_count} files in ${args.splitByDay}` : args.out === '-' ? 'stdout' : args.out;
     process.stderr.write(
-      `generate: ${manifest.expected.rows_read.toLocaleString('en-US')} rows, ${manifest.days} days (${manifest.first_date} .. ${manifest.last_date}) -> ${where} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+      `generate: ${manifest.expected.rows_read.toLocaleString('en-US')} rows, ${manifest.days} day(s) (${manifest.first_date} .. ${manifest.last_date}) -> ${where} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
         (args.manifest ? `; manifest ${args.manifest}\n` : '\n'),
     );
   }

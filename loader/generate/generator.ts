@@ -12,6 +12,8 @@ import { Rng } from './random.js';
 
 export const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n';
 const PIECE = 1 << 20;
+/** per-file counts are kept for this many files (split by day); later files count in the total only */
+export const MAX_LISTED_FILES = 10_000;
 
 export interface GenerateOptions {
   seed: number;
@@ -64,6 +66,8 @@ export class RowGenerator {
     this.tooLargeAt = o.dirty > 0 && this.limit >= 3 ? Math.floor(this.limit / 2) : -1;
   }
 
+  /** files started so far (one, or one per day) */
+  fileCount = 0;
   /** days that have records so far, the first and the last of them */
   days = 0;
   firstDay = -1;
@@ -98,7 +102,8 @@ export class RowGenerator {
     this.lastDay = day;
     if (this.o.splitByDay || this.files.length === 0) {
       this.file = new Tally();
-      this.files.push({ day, tally: this.file });
+      this.fileCount++;
+      if (this.files.length < MAX_LISTED_FILES) this.files.push({ day, tally: this.file }); // memory stays flat at any N
       this.line = 1; // the header
     }
   }
@@ -214,7 +219,7 @@ export class RowGenerator {
 
   private note(defect: Defect): void {
     const list = (this.positions[defect] ??= []);
-    if (list.length < POSITIONS_PER_KIND) list.push({ file: this.files.length - 1, line: this.line + 1 });
+    if (list.length < POSITIONS_PER_KIND) list.push({ file: this.fileCount - 1, line: this.line + 1 });
   }
 
   private flush(): void {

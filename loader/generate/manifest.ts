@@ -81,6 +81,8 @@ export interface Manifest {
   expected: Expected;
   /** where each defect is: file index and the physical line its record starts on (header = 1); at most 1000 per kind */
   positions: Partial<Record<Defect, { file: number; line: number }[]>>;
+  /** files written; the first 10,000 are listed with their own counts */
+  file_count: number;
   files: ManifestFile[];
 }
 
@@ -94,6 +96,7 @@ function sum(counts: Record<string, number>): number {
 export interface GeneratedCounts {
   total: Tally;
   files: { day: number; tally: Tally }[];
+  fileCount: number;
   positions: Manifest['positions'];
   days: number;
   firstDay: number;
@@ -110,6 +113,7 @@ export function buildManifest(g: GeneratedCounts, options: Manifest['options'], 
     days: g.days,
     expected: g.total.expected(),
     positions: g.positions,
+    file_count: g.fileCount,
     files: g.files.map((f, i) => ({ path: paths[i] ?? '-', date: options.split_by_day ? isoDay(f.day) : null, expected: f.tally.expected() })),
   };
 }
