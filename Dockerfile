@@ -5,8 +5,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: `prepare` would build before the sources are here; the build is the next step
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# --ignore-scripts: `prepare` would build before the sources are here; the build is the next step.
+# The npm cache lives in a build cache mount, never in a layer.
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY loader ./loader
 COPY scripts ./scripts
@@ -18,7 +19,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # No dev tools at run time. --omit=optional leaves out the embedded PostgreSQL binaries (~60 MB):
 # in a container the database always comes from the environment (PGHOST …), never the embedded server.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY sql ./sql

@@ -129,3 +129,8 @@ export function execForm(args: string): string[] {
   if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not an exec form: ${args}`);
   return parsed as string[];
 }
+
+/** The shell command of a RUN instruction, without its leading `--mount=…`-style flags. */
+export function runCommand(args: string): string {
+  return args.replace(/^(--\S+\s+)+/, '');
+}
