@@ -1,0 +1,104 @@
+/**
+ * COPY … FROM STDIN into staging.transactions over one or two connections. Each connection runs one
+ * COPY per file; its rows are committed only when that COPY ends, and the server's row counts are what
+ * the ledger records. A second stream opens once a file has sent `splitAfter` bytes: one large file
+ * then loads over two connections (two server processes parse in parallel).
+ */
+import { once } from 'node:events';
+
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+type CopyStream = ReturnType<typeof copyFrom>;
+
+/** The connections of one worker, reused from file to file. */
+export class Connections {
+  private ctlClient: pg.Client | undefined;
+  private copyClients: pg.Client[] = [];
+
+  constructor(private readonly config: pg.ClientConfig) {}
+
+  private async connect(): Promise<pg.Client> {
+    const c = new pg.Client({ ...this.config, application_name: 'retail-elt load' });
+    c.on('error', () => undefined); // a lost connection fails the next query, which reports it
+    await c.connect();
+    return c;
+  }
+
+  async ctl(): Promise<pg.Client> {
+    this.ctlClient ??= await this.connect();
+    return this.ctlClient;
+  }
+
+  async copyClient(k: number): Promise<pg.Client> {
+    while (this.copyClients.length <= k) this.copyClients.push(await this.connect());
+    return this.copyClients[k]!;
+  }
+
+  /** Close the COPY connections: a COPY in flight is then rolled back by the server, never committed. */
+  async closeCopies(): Promise<void> {
+    const copies = this.copyClients;
+    this.copyClients = [];
+    await Promise.all(copies.map((c) => c.end().catch(() => undefined)));
+  }
+
+  /** Close everything (after a failure: the next file starts on fresh connections). */
+  async close(): Promise<void> {
+    const all = [this.ctlClient, ...this.copyClients].filter((c): c is pg.Client => c !== undefined);
+    this.ctlClient = undefined;
+    this.copyClients = [];
+    await Promise.all(all.map((c) => c.end().catch(() => undefined)));
+  }
+}
+
+export class CopySink {
+  private streams: CopyStream[] = [];
+  private failure: Error | undefined;
+  private sent = 0;
+  private next = 0;
+
+  constructor(
+    private readonly conns: Connections,
+    private readonly sql: string,
+    private readonly maxStreams: number,
+    private readonly splitAfter: number,
+  ) {}
+
+  private async open(): Promise<void> {
+    const client = await this.conns.copyClient(this.streams.length);
+    const stream = client.query(copyFrom(this.sql, { highWaterMark: 2 * 1024 * 1024 }));
+    stream.on('error', (err: Error) => (this.failure ??= err));
+    this.streams.push(stream);
+  }
+
+  /** Send buffers; resolves when the streams can take more. */
+  async write(buffers: Buffer[]): Promise<void> {
+    if (this.streams.length === 0) await this.open();
+    for (const buf of buffers) {
+      if (this.failure) throw this.failure;
+      if (this.streams.length < this.maxStreams && this.sent >= this.splitAfter) await this.open();
+      // the stream with the least waiting goes next (round robin among equals)
+      let k = this.next++ % this.streams.length;
+      for (let j = 0; j < this.streams.length; j++) if (this.streams[j]!.writableLength < this.streams[k]!.writableLength) k = j;
+      this.streams[k]!.write(buf);
+      this.sent += buf.length;
+    }
+    if (this.streams.every((s) => s.writableNeedDrain)) {
+      await Promise.race(this.streams.map((s) => once(s, 'drain')));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** End every COPY; returns the rows the server says it stored. */
+  async finish(): Promise<number> {
+    if (this.streams.length === 0) await this.open();
+    await Promise.all(
+      this.streams.map(async (s) => {
+        s.end();
+        await once(s, 'finish');
+      }),
+    );
+    if (this.failure) throw this.failure;
+    return this.streams.reduce((n, s) => n + s.rowCount, 0);
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The record scanner (pure, the hot path): CSV bytes in, COPY-ready CSV bytes out, one pass.
+ *
+ * Each record is found with the quote-toggle rule PostgreSQL's COPY uses (a newline ends a record
+ * unless inside quotes), its fields counted, and its bytes copied unchanged behind "load_id,line_no,"
+ * — so the server parses exactly the fields we counted. UTF-8 and NUL checks run natively on whole
+ * chunks; only a chunk that fails them is checked record by record. A record is rewritten (fields
+ * re-quoted) only when the file has extra columns to drop or the record holds a bare carriage return.
+ */
+import { isUtf8 } from 'node:buffer';
+
+import { maxWrittenLength, splitFields, writeFields } from './fields.js';
+
+export type RejectReason = 'field_count' | 'unterminated_quote' | 'invalid_utf8' | 'nul_byte' | 'record_too_large';
+export interface Reject {
+  lineNo: number;
+  reason: RejectReason;
+  /** the record's bytes without its line terminator, cut at maxRawBytes */
+  raw: Buffer;
+}
+
+export interface ScannerOptions {
+  /** fields per record: the header's */
+  fieldCount: number;
+  /** per file column, whether it is written; omit to write every column (the fast path) */
+  keep?: boolean[];
+  /** bytes written before each record's line number, e.g. "17," for load 17 */
+  prefix: Buffer;
+  /** physical line on which the first record starts */
+  firstLine: number;
+  onData: (bytes: Buffer) => void;
+  onReject: (reject: Reject) => void;
+  maxRecordBytes?: number;
+  maxRawBytes?: number;
+}
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+
+interface Skipping { lineNo: number; raw: Buffer; inQuote: boolean; newlines: number }
+
+export class RecordScanner {
+  rowsRead = 0;
+  rowsWritten = 0;
+  rowsRejected = 0;
+  private line: number;
+  private readonly digits = new LineDigits();
+  private carry: Buffer | undefined;
+  private skipping: Skipping | undefined;
+  private readonly maxRecord: number;
+  private readonly maxRaw: number;
+
+  constructor(private readonly opt: ScannerOptions) {
+    this.line = opt.firstLine;
+    this.maxRecord = opt.maxRecordBytes ?? 1024 * 1024;
+    this.maxRaw = opt.maxRawBytes ?? 64 * 1024;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    const data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = undefined;
+    const pos = this.skipping ? this.skip(data, 0) : 0;
+    const rest = this.skipping ? data.length : this.scan(data, pos, false);
+    if (rest < data.length) this.carry = data.subarray(rest);
+  }
+
+  /** The input ended: the last record may lack its line terminator. */
+  end(): void {
+    if (this.skipping) {
+      const s = this.skipping;
+      this.reject(s.lineNo, s.inQuote ? 'unterminated_quote' : 'record_too_large', s.raw);
+      this.skipping = undefined;
+    } else if (this.carry) this.scan(this.carry, 0, true);
+    this.carry = undefined;
+  }
+
+  private reject(lineNo: number, reason: RejectReason, raw: Buffer): void {
+    this.rowsRead++;
+    this.rowsRejected++;
+    this.opt.onReject({ lineNo, reason, raw: Buffer.from(raw.subarray(0, this.maxRaw)) });
+  }
+
+  /** Continue a record over maxRecordBytes to its end; returns where the next record starts. */
+  private skip(data: Buffer, from: number): number {
+    const s = this.skipping!;
+    for (let i = from; i < data.length; i++) {
+      const c = data[i];
+      if (c === QUOTE) s.inQuote = !s.inQuote;
+      else if (c === LF) {
+        if (!s.inQuote) {
+          this.skipping = undefined;
+          this.reject(s.lineNo, 'record_too_large', s.raw);
+          this.line = s.lineNo + s.newlines + 1;
+          return i + 1;
+        }
+        s.newlines++;
+      }
+    }
+    return data.length;
+  }
+
+  /**
+   * Scan complete records of data (carry + chunk) from `from`; returns where the unfinished tail starts.
+   * Input and output share one ArrayBuffer so that a good record is moved with copyWithin (no allocation).
+   */
+  private scan(input: Buffer, from: number, final: boolean): number {
+    const len = input.length - from;
+    const w = Buffer.allocUnsafeSlow(len + len + Math.max(4096, len >> 1));
+    input.copy(w, 0, from);
+    const data = w.subarray(0, len);
+    const words = new Int32Array(w.buffer, w.byteOffset, w.length >> 2);
+    let o = len;
+    let cap = w.length;
+    let buf = w;
+    const fieldCount = this.opt.fieldCount;
+    const prefix = this.opt.prefix;
+    const checkEnd = final ? len : data.lastIndexOf(LF) + 1;
+    const regionBad = checkEnd > 0 && (!isUtf8(data.subarray(0, checkEnd)) || data.subarray(0, checkEnd).indexOf(0) !== -1);
+    let nextQuote = data.indexOf(QUOTE);
+    if (nextQuote < 0) nextQuote = len;
+    let nextCr = data.indexOf(CR);
+    if (nextCr < 0) nextCr = len;
+    const digits = this.digits;
+    digits.set(this.line);
+    let pos = 0;
+    while (pos < len) {
+      let end = data.indexOf(LF, pos);
+      let commas = 0;
+      let newlines = 0;
+      let bareCr = false;
+      let inQuote = false;
+      const quoted = nextQuote < (end < 0 ? len : end);
+      if (quoted) {
+        // a record with quotes: walk it byte by byte (rare)
+        let i = pos;
+        for (; i < len; i++) {
+          const c = data[i]!;
+          if (c === QUOTE) inQuote = !inQuote;
+          else if (c === COMMA) {
+            if (!inQuote) commas++;
+          } else if (c === LF) {
+            if (!inQuote) break;
+            newlines++;
+          } else if (c === CR && !inQuote && i + 1 < len && data[i + 1] !== LF) bareCr = true;
+        }
+        end = i < len ? i : -1;
+      } else if (end >= 0) commas = countCommas(data, words, pos, end);
+      const lineNo = this.line;
+      let recEnd: number;
+      let next: number;
+      if (end >= 0) {
+        recEnd = end > pos && data[end - 1] === CR ? end - 1 : end;
+        next = end + 1;
+      } else if (!final) {
+        if (len - pos > this.maxRecord) {
+          this.skipping = { lineNo, raw: Buffer.from(data.subarray(pos, pos + this.maxRaw)), inQuote, newlines };
+          pos = len;
+        }
+        break;
+      } else if (inQuote) {
+        this.reject(lineNo, 'unterminated_quote', data.subarray(pos, len));
+        pos = len;
+        break;
+      } else {
+        recEnd = data[len - 1] === CR ? len - 1 : len;
+        if (!quoted) commas = countCommas(data, words, pos, recEnd);
+        next = len;
+      }
+      if (nextCr < recEnd && !bareCr) bareCr = hasBareCr(data, pos, recEnd);
+      this.line += newlines + 1;
+      let reason: RejectReason | undefined;
+      if (recEnd - pos > this.maxRecord) reason = 'record_too_large';
+      else if (regionBad) reason = recordProblem(data.subarray(pos, recEnd));
+      if (reason === undefined && commas + 1 !== fieldCount) reason = 'field_count';
+      if (reason !== undefined) this.reject(lineNo, reason, data.subarray(pos, recEnd));
+      else {
+        const fields = bareCr || this.opt.keep ? this.rewrite(data, pos, recEnd) : undefined;
+        const need = prefix.length + 24 + (fields ? maxWrittenLength(fields) : recEnd - pos);
+        if (o + need > cap) {
+          // out of room: hand over what is written, continue in a fresh buffer
+          this.opt.onData(buf.subarray(buf === w ? len : 0, o));
+          cap = need + Math.max(64 * 1024, (len - pos) >> 1);
+          buf = Buffer.allocUnsafeSlow(cap);
+          o = 0;
+        }
+        for (let k = 0; k < prefix.length; k++) buf[o++] = prefix[k]!;
+        for (let k = digits.start; k < 24; k++) buf[o++] = digits.d[k]!;
+        buf[o++] = COMMA;
+        if (fields) o = writeFields(buf, o, fields);
+        else if (buf === w) {
+          w.copyWithin(o, pos, recEnd);
+          o += recEnd - pos;
+        } else o += data.copy(buf, o, pos, recEnd);
+        buf[o++] = LF;
+        this.rowsRead++;
+        this.rowsWritten++;
+      }
+      pos = next;
+      digits.advance(newlines + 1, this.line);
+      if (nextQuote < pos) {
+        nextQuote = data.indexOf(QUOTE, pos);
+        if (nextQuote < 0) nextQuote = len;
+      }
+      if (nextCr < pos) {
+        nextCr = data.indexOf(CR, pos);
+        if (nextCr < 0) nextCr = len;
+      }
+    }
+    const start = buf === w ? len : 0;
+    if (o > start) this.opt.onData(buf.subarray(start, o));
+    return from + pos;
+  }
+
+  private rewrite(data: Buffer, start: number, end: number) {
+    const fields = splitFields(data, start, end);
+    const keep = this.opt.keep;
+    return keep ? fields.filter((_, k) => keep[k]) : fields;
+  }
+}
+
+/**
+ * Commas in data[start, end), four bytes at a time where it can (SWAR: a byte of x ^ 0x2c2c2c2c is zero
+ * exactly where data has a comma; the expression below sets the top bit of exactly those bytes).
+ * `words` views the same memory, which starts 4-byte aligned.
+ */
+function countCommas(data: Buffer, words: Int32Array, start: number, end: number): number {
+  let c = 0;
+  let i = start;
+  const aligned = (start + 3) & ~3;
+  const wordEnd = end >> 2;
+  if (aligned >> 2 >= wordEnd) {
+    for (; i < end; i++) if (data[i] === COMMA) c++;
+    return c;
+  }
+  for (; i < aligned; i++) if (data[i] === COMMA) c++;
+  for (let k = aligned >> 2; k < wordEnd; k++) {
+    const x = words[k]! ^ 0x2c2c2c2c;
+    const y = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+    c += Math.imul(y >>> 7, 0x01010101) >>> 24;
+  }
+  for (i = wordEnd << 2; i < end; i++) if (data[i] === COMMA) c++;
+  return c;
+}
+
+/** The current line number as ASCII digits, right-aligned in d[start, 24): counting up is cheaper than formatting. */
+class LineDigits {
+  readonly d = Buffer.alloc(24);
+  start = 24;
+
+  set(n: number): void {
+    const text = String(n);
+    this.start = 24 - text.length;
+    this.d.write(text, this.start, 'latin1');
+  }
+
+  /** The line moved on by `by` to `line`. */
+  advance(by: number, line: number): void {
+    if (by !== 1) return this.set(line);
+    const d = this.d;
+    for (let i = 23; ; i--) {
+      if (i < this.start) {
+        d[i] = 49;
+        this.start = i;
+        return;
+      }
+      if (d[i] !== 57) {
+        d[i]!++;
+        return;
+      }
+      d[i] = 48;
+    }
+  }
+}
+
+function recordProblem(record: Buffer): RejectReason | undefined {
+  if (!isUtf8(record)) return 'invalid_utf8';
+  if (record.indexOf(0) !== -1) return 'nul_byte';
+  return undefined;
+}
+
+/** A carriage return outside quotes that does not end the record (COPY would refuse it unquoted). */
+function hasBareCr(data: Buffer, start: number, end: number): boolean {
+  let inQuote = false;
+  for (let i = start; i < end; i++) {
+    if (data[i] === QUOTE) inQuote = !inQuote;
+    else if (data[i] === CR && !inQuote) return true;
+  }
+  return false;
+}
