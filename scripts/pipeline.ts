@@ -27,6 +27,7 @@ try {
     console.log(out.stderr.trim());
   }
   await step('migrate', ['dist/loader/cli/migrate.js']);
+  await step('load', ['dist/loader/cli/load.js']);
   console.log('\nThe database is ready. Connect with: npm run db:url');
 } catch (err) {
   const e = err as { exitCode?: number; message: string; stderr?: string };
