@@ -142,7 +142,7 @@ describe('load --watch and transform --watch', () => {
     const loaded = [...first.events, ...second.events].filter((e) => e.event === 'loaded').map((e) => e.file as string);
     expect(loaded.sort()).toEqual(Object.keys(sizes).sort()); // each file loaded by exactly one of them
     const { rows } = await s.db.pool.query<{ source: string; rows_staged: number; staged: number }>(
-      `select l.source, l.rows_staged, (select count(*) from staging.transactions as t where t.load_id = l.load_id) as staged
+      `select l.source, l.rows_staged::int, (select count(*)::int from staging.transactions as t where t.load_id = l.load_id) as staged
          from meta.loads as l where l.status = 'complete' order by l.source`,
     );
     expect(rows.map((r) => [r.source, r.rows_staged, r.staged])).toEqual(Object.entries(sizes).sort().map(([f, n]) => [f, n, n]));
@@ -169,6 +169,7 @@ describe('load --watch and transform --watch', () => {
     expect(await loader.stop()).toBe(0);
     expect(loader.events.some((e) => e.event === 'stopping')).toBe(true);
     expect(loader.events.some((e) => e.event === 'loaded')).toBe(false);
+    expect(loader.events.at(-1)?.event).toBe('abandoned'); // it could not finish: the lock holds it
 
     await blocker.query('rollback');
     blocker.release();
@@ -181,7 +182,7 @@ describe('load --watch and transform --watch', () => {
     await again.waitFor(isEvent('loaded', file));
     expect(await again.stop()).toBe(0);
     const { rows } = await s.db.pool.query<{ rows_read: number; rows_staged: number; rows_rejected: number }>(
-      `select rows_read, rows_staged, rows_rejected from meta.loads where status = 'complete'`,
+      `select rows_read::int, rows_staged::int, rows_rejected::int from meta.loads where status = 'complete'`,
     );
     expect(rows).toEqual([{ rows_read: rowCount, rows_staged: rowCount, rows_rejected: 0 }]);
     expect(await s.count('select count(*) as n from staging.transactions')).toBe(rowCount);

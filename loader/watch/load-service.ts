@@ -15,7 +15,7 @@ import { createEventLog, errorText, type EventLog } from './log.js';
 import { onTermination } from './signals.js';
 
 /** Load one file; resolves to what became of it. Throwing means "try again later". */
-export type LoadOne = (db: Database, file: InboxFile, signal: AbortSignal) => Promise<Outcome>;
+export type LoadOne = (db: Database, file: InboxFile, context: { signal: AbortSignal; log: EventLog }) => Promise<Outcome>;
 
 /** Run `work` over `items` with at most `jobs` at once; no item is started once `signal` aborts. */
 export async function inParallel<T>(items: readonly T[], jobs: number, signal: AbortSignal, work: (item: T) => Promise<void>): Promise<void> {
@@ -61,7 +61,7 @@ export async function runLoadWatch(argv: readonly string[], loadOne: LoadOne, op
           log('loading', { file: file.path, bytes: file.size });
           let outcome: Outcome;
           try {
-            outcome = await loadOne(opened, file, signal);
+            outcome = await loadOne(opened, file, { signal, log });
           } catch (err) {
             outcome = { event: 'failed', retry: true, fields: { error: errorText(err) } };
           }
