@@ -6,9 +6,14 @@ import { EXIT } from '../errors.js';
 import { parseLoadArgs, loadUsage } from '../load/args.js';
 import { loadSources } from '../load/index.js';
 import { Reporter } from '../load/report.js';
+import { wantsWatch } from '../watch/args.js';
+import { loadWithLoader } from '../watch/load-adapter.js';
+import { runLoadWatch } from '../watch/load-service.js';
 import { runMain } from './main.js';
 
 runMain('load', async () => {
+  // --watch DIR: the long-running service (loader/watch/)
+  if (wantsWatch(process.argv.slice(2))) return runLoadWatch(process.argv.slice(2), loadWithLoader);
   const args = parseLoadArgs(process.argv.slice(2));
   if (args.help) return void console.log(loadUsage);
   const reporter = new Reporter({ quiet: args.quiet, json: args.json, tty: process.stderr });
