@@ -162,6 +162,10 @@ runMain('bench', async () => {
       const samples: Record<Step, Sample[]> = { 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [] };
       const notes: Partial<Record<Step, string>> = {};
       if (!psql) notes['psql \\copy'] = 'not installed';
+      if (args.skip.includes('psql')) notes['psql \\copy'] = 'skipped (--skip)';
+      if (args.skip.includes('pgloader')) notes.pgloader = 'skipped (--skip)';
+      if (args.skip.includes('load')) notes['npm run load'] = notes['transform --full'] = notes['transform (incremental, +1 day)'] = 'skipped (--skip)';
+      if (args.skip.includes('transform')) notes['transform --full'] = notes['transform (incremental, +1 day)'] = 'skipped (--skip)';
       if (!pgl) notes.pgloader = 'not installed';
       if (!hasLoad) notes['npm run load'] = 'not available (no dist/loader/cli/load.js)';
       if (!hasTransform) notes['transform --full'] = notes['transform (incremental, +1 day)'] = 'not available (no dist/loader/cli/transform.js)';

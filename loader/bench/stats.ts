@@ -11,6 +11,8 @@ export interface BenchArgs {
   /** where the generated files go (deleted at the end unless keep) */
   dataDir?: string;
   keep: boolean;
+  /** contenders not to run (psql, pgloader, load, transform) */
+  skip: string[];
   help: boolean;
 }
 
@@ -19,14 +21,15 @@ export const BENCH_USAGE = `usage: npm run bench -- [--rows 1000000,4000000] [--
   --reps N        runs per contender, alternated (default 3; the median is reported)
   --seed S        generator seed (default 1)
   --data-dir DIR  where the generated files go (default bench-results/data)
-  --keep          keep the generated files (deleted at the end otherwise)`;
+  --keep          keep the generated files (deleted at the end otherwise)
+  --skip LIST     contenders not to run, comma-separated: psql, pgloader, load, transform`;
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { rows: { type: 'string' }, reps: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { rows: { type: 'string' }, reps: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, keep: { type: 'boolean' }, skip: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -37,7 +40,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (rows.length === 0) throw new UserError('--rows needs at least one size');
   const reps = values.reps === undefined ? 3 : parseCount('reps', values.reps);
   const seed = values.seed === undefined ? 1 : parseCount('seed', values.seed);
-  return { rows, reps, seed, dataDir: values['data-dir'], keep: values.keep ?? false, help: values.help ?? false };
+  const skip = (values.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of skip) if (!['psql', 'pgloader', 'load', 'transform'].includes(s)) throw new UserError(`--skip takes psql, pgloader, load, transform; got "${s}"`);
+  return { rows, reps, seed, dataDir: values['data-dir'], keep: values.keep ?? false, skip, help: values.help ?? false };
 }
 
 export interface Sample {
