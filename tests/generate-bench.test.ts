@@ -1,0 +1,43 @@
+/** The benchmark's pure parts: options, statistics, the rotation of contenders, the printed table. */
+import { describe, expect, it } from 'vitest';
+
+import { median, parseBenchArgs, rotation, summarize, table } from '../loader/bench/stats.js';
+
+describe('bench statistics', () => {
+  it('takes the median of odd and even samples', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(summarize([])).toBeNull();
+    expect(summarize([{ seconds: 2, peakRssMb: 100 }, { seconds: 1, peakRssMb: null }, { seconds: 5, peakRssMb: 120 }])).toEqual({ n: 3, median: 2, min: 1, max: 5, peakRssMb: 120 });
+  });
+
+  it('rotates the contenders so each one runs first once in every cycle', () => {
+    const names = ['psql', 'load', 'pgloader'];
+    const firsts = [0, 1, 2].map((r) => rotation(names, r)[0]);
+    expect(new Set(firsts)).toEqual(new Set(names));
+    for (let r = 0; r < 5; r++) expect([...rotation(names, r)].sort()).toEqual([...names].sort());
+  });
+
+  it('prints rows/s and the ratio to the psql floor, and why a contender has no figures', () => {
+    const out = table(
+      [
+        { contender: 'psql \\copy', rows: 1000, summary: { n: 3, median: 2, min: 1, max: 3, peakRssMb: 12 } },
+        { contender: 'npm run load', rows: 1000, summary: { n: 3, median: 1, min: 1, max: 1, peakRssMb: 100 } },
+        { contender: 'pgloader', rows: 1000, summary: null, note: 'not installed' },
+      ],
+      2,
+    );
+    const lines = out.split('\n');
+    expect(lines[0]).toMatch(/median s\s+min s\s+max s\s+rows\/s\s+× psql\s+peak RSS MB/);
+    expect(lines.find((l) => l.startsWith('psql'))).toMatch(/2\.00\s+1\.00\s+3\.00\s+500\s+1\.00\s+12$/);
+    expect(lines.find((l) => l.startsWith('npm run load'))).toMatch(/1,000\s+0\.50\s+100$/);
+    expect(lines.find((l) => l.startsWith('pgloader'))).toMatch(/not installed$/);
+  });
+
+  it('parses its options', () => {
+    expect(parseBenchArgs([])).toMatchObject({ rows: [1_000_000, 4_000_000], reps: 3, seed: 1, skip: [] });
+    expect(parseBenchArgs(['--rows', '1e6,10M', '--reps', '5', '--skip', 'pgloader'])).toMatchObject({ rows: [1_000_000, 10_000_000], reps: 5, skip: ['pgloader'] });
+    expect(() => parseBenchArgs(['--skip', 'mysql'])).toThrow(/--skip/);
+    expect(() => parseBenchArgs(['--reps', '0'])).toThrow(/positive/);
+  });
+});
