@@ -94,6 +94,12 @@ describe('load --watch and transform --watch', () => {
     writeFileSync(b, header + '\n536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850.0,United Kingdom\n');
     writeFileSync(b, '536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,1.85,17850.0,United Kingdom\n', { flag: 'a' });
     await loader.waitFor(isEvent('loaded', b));
+    // a file that cannot be loaded as it is: reported once, not retried, and the watcher goes on
+    const bad = dropFile(dir, 'bad.csv', 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,2,3,4,5,6,7\n');
+    const failed = await loader.waitFor(isEvent('failed', bad));
+    expect(failed.error).toMatch(/missing column country/i);
+    dropFile(dir, 'notes.txt', 'not data');
+    await loader.waitFor(isEvent('ignored'));
     await until(async () => (await s.count('select count(*) as n from core.transactions')) === 4, [loader, transform]);
 
     expect(await s.count(`select count(*) as n from meta.loads where status = 'complete'`)).toBe(2);
@@ -101,7 +107,7 @@ describe('load --watch and transform --watch', () => {
     expect(await s.count(`select count(*) as n from core.transactions where line_kind = 'sale'`)).toBe(3);
     expect(await s.count(`select count(*) as n from core.transactions where line_kind = 'cancellation'`)).toBe(1);
     const features = await s.db.pool.query<{ customer_id: number; frequency: number; monetary: string }>(
-      'select customer_id, frequency, monetary from features.customer_features order by customer_id',
+      'select customer_id, frequency::int as frequency, monetary::text as monetary from features.customer_features order by customer_id',
     );
     expect(features.rows).toEqual([{ customer_id: 17850, frequency: 2, monetary: '46.74' }]); // 6×2.55 + 6×3.39 + 6×1.85
 
@@ -120,6 +126,7 @@ describe('load --watch and transform --watch', () => {
       expect(p.events.at(-1)?.event).toBe('stopped');
     }
     expect(loader.events.filter((e) => e.event === 'loaded').map((e) => e.file)).toEqual([a, b]);
+    expect(loader.events.filter((e) => e.event === 'failed').map((e) => e.file)).toEqual([bad]);
     expect(loader.events.every((e) => e.service === 'loader')).toBe(true);
     expect(transform.events.filter((e) => e.event === 'transformed').length).toBeGreaterThanOrEqual(3);
   });
