@@ -86,11 +86,15 @@ export class RecordScanner {
   /** Continue a record over maxRecordBytes to its end; returns where the next record starts. */
   private skip(data: Buffer, from: number): number {
     const s = this.skipping!;
+    const keepRaw = (end: number) => {
+      if (s.raw.length < this.maxRaw) s.raw = Buffer.concat([s.raw, data.subarray(from, Math.min(end, from + this.maxRaw - s.raw.length))]);
+    };
     for (let i = from; i < data.length; i++) {
       const c = data[i];
       if (c === QUOTE) s.inQuote = !s.inQuote;
       else if (c === LF) {
         if (!s.inQuote) {
+          keepRaw(i > from && data[i - 1] === CR ? i - 1 : i);
           this.skipping = undefined;
           this.reject(s.lineNo, 'record_too_large', s.raw);
           this.line = s.lineNo + s.newlines + 1;
@@ -99,6 +103,7 @@ export class RecordScanner {
         s.newlines++;
       }
     }
+    keepRaw(data.length);
     return data.length;
   }
 
