@@ -209,6 +209,36 @@ describe('transform loop', async () => {
     expect(events.some((e) => e.event === 'listening')).toBe(false);
   });
 
+  it('gets its LISTEN connection back after losing it, and checks for what it may have missed meanwhile', async () => {
+    const runs: number[][] = [];
+    const { log, events } = recorder();
+    const controller = new AbortController();
+    const loop = runTransformLoop({
+      config: { connectionString: db.url },
+      pending,
+      transform: async () => {
+        runs.push(await processAll());
+        return { event: 'transformed' };
+      },
+      fallbackMs: 3_600_000, // only notifications and reconnections wake it
+      log,
+      signal: controller.signal,
+    });
+    await until(() => runs.length === 1 && events.some((e) => e.event === 'listening'), 'started');
+    const terminated = await db.pool.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query = 'listen loads_completed'`,
+    );
+    expect(terminated.rowCount).toBe(1);
+    const missed = await completeLoad(); // completes while nobody listens
+    await until(() => runs.some((r) => r.includes(missed)), 'the missed load processed');
+    const after = await completeLoad();
+    await until(() => runs.some((r) => r.includes(after)), 'notifications arrive again');
+    controller.abort();
+    await loop;
+    expect(events.filter((e) => e.event === 'listen_lost')).toHaveLength(1);
+    expect(events.filter((e) => e.event === 'listening').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('logs a failed transform and tries again at the next wake-up', async () => {
     let calls = 0;
     const { log, events } = recorder();
