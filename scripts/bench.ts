@@ -15,7 +15,7 @@ import { $, which } from 'zx';
 import { runMain } from '../loader/cli/main.js';
 import { measure, type Measured } from '../loader/bench/measure.js';
 import { openBenchServer, type BenchServer } from '../loader/bench/server.js';
-import { BENCH_USAGE, parseBenchArgs, rotation, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
+import { BENCH_USAGE, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
 import { projectRoot } from '../loader/paths.js';
@@ -203,6 +203,8 @@ runMain('bench', async () => {
   } finally {
     await server.close();
   }
+  const growth = scaling(results.map((r) => ({ rows: r.rows, steps: r.steps })));
+  if (growth) console.log(`scaling with the file size (the incremental step adds one day at every size: its exponent shows how it grows with the history)\n${growth}\n`);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const out = join(resultsDir, `bench-${stamp}.json`);
   const report = { at: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, timed: {

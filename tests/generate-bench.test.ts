@@ -1,7 +1,7 @@
 /** The benchmark's pure parts: options, statistics, the rotation of contenders, the printed table. */
 import { describe, expect, it } from 'vitest';
 
-import { median, parseBenchArgs, rotation, summarize, table } from '../loader/bench/stats.js';
+import { median, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
 
 describe('bench statistics', () => {
   it('takes the median of odd and even samples', () => {
@@ -39,5 +39,17 @@ describe('bench statistics', () => {
     expect(parseBenchArgs(['--rows', '1e6,10M', '--reps', '5', '--skip', 'pgloader'])).toMatchObject({ rows: [1_000_000, 10_000_000], reps: 5, skip: ['pgloader'] });
     expect(() => parseBenchArgs(['--skip', 'mysql'])).toThrow(/--skip/);
     expect(() => parseBenchArgs(['--reps', '0'])).toThrow(/positive/);
+  });
+});
+
+describe('bench scaling', () => {
+  it('gives the median at each size and the growth exponent between sizes', () => {
+    const step = (rows: number, median: number) => ({ contender: 'load', rows, summary: { n: 3, median, min: median, max: median, peakRssMb: null } });
+    const out = scaling([
+      { rows: 1_000_000, steps: [step(1_000_000, 2)] },
+      { rows: 4_000_000, steps: [step(4_000_000, 8)] },
+    ]);
+    expect(out.split('\n')[2]).toMatch(/^load\s+2\.00\s+8\.00\s+1\.00$/);
+    expect(scaling([{ rows: 1, steps: [] }])).toBe('');
   });
 });

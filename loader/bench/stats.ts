@@ -110,3 +110,22 @@ export function table(rows: Row[], floor: number | null): string {
   const missing = rows.filter((r) => !r.summary).map((r) => `${r.contender.padEnd(widths[0]!)}  ${r.note ?? 'n/a'}`);
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ...missing].join('\n');
 }
+
+/**
+ * How each step grows with the size of the file: its median seconds at each size, and the growth
+ * exponent between the smallest and the largest size (1.0 = linear, time ∝ rows; 0 = constant).
+ */
+export function scaling(sizes: { rows: number; steps: Row[] }[]): string {
+  if (sizes.length < 2) return '';
+  const names = [...new Set(sizes.flatMap((s) => s.steps.map((r) => r.contender)))];
+  const head = ['step', ...sizes.map((s) => `median s @ ${s.rows.toLocaleString('en-US')}`), 'growth exponent'];
+  const body = names.map((name) => {
+    const medians = sizes.map((s) => s.steps.find((r) => r.contender === name)?.summary?.median ?? null);
+    const [a, b] = [medians[0], medians.at(-1)];
+    const exponent = a && b ? Math.log(b / a) / Math.log(sizes.at(-1)!.rows / sizes[0]!.rows) : null;
+    return [name, ...medians.map((x) => (x === null ? '-' : x.toFixed(2))), exponent === null ? '-' : exponent.toFixed(2)];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
