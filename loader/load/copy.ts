@@ -51,11 +51,20 @@ export class Connections {
   }
 }
 
+/** A lost connection said plainly (the COPY it carried is rolled back by the server). */
+function copyError(err: Error & { code?: string }): Error {
+  if (/^(ECONNRESET|EPIPE|57P01|57P02|57P03)$/.test(err.code ?? '') || /terminat|Connection terminated/i.test(err.message)) {
+    return Object.assign(new Error(`lost the database connection during COPY (${err.message})`), { code: err.code });
+  }
+  return err;
+}
+
 export class CopySink {
   private streams: CopyStream[] = [];
   private failure: Error | undefined;
   private sent = 0;
   private next = 0;
+  private detach: (() => void)[] = [];
 
   constructor(
     private readonly conns: Connections,
@@ -67,7 +76,10 @@ export class CopySink {
   private async open(): Promise<void> {
     const client = await this.conns.copyClient(this.streams.length);
     const stream = client.query(copyFrom(this.sql, { highWaterMark: 2 * 1024 * 1024 }));
-    stream.on('error', (err: Error) => (this.failure ??= err));
+    const onError = (err: Error) => (this.failure ??= copyError(err));
+    stream.on('error', onError);
+    client.on('error', onError);
+    this.detach.push(() => client.off('error', onError));
     this.streams.push(stream);
   }
 
@@ -92,12 +104,16 @@ export class CopySink {
   /** End every COPY; returns the rows the server says it stored. */
   async finish(): Promise<number> {
     if (this.streams.length === 0) await this.open();
-    await Promise.all(
-      this.streams.map(async (s) => {
-        s.end();
-        await once(s, 'finish');
-      }),
-    );
+    try {
+      await Promise.all(
+        this.streams.map(async (s) => {
+          s.end();
+          await once(s, 'finish');
+        }),
+      );
+    } finally {
+      for (const off of this.detach.splice(0)) off();
+    }
     if (this.failure) throw this.failure;
     return this.streams.reduce((n, s) => n + s.rowCount, 0);
   }

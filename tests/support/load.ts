@@ -2,10 +2,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
+import pg from 'pg';
 import { expect } from 'vitest';
 
 import { projectRoot } from '../../loader/paths.js';
 import type { TestDatabase } from './db.js';
+
+// bigint counts and ids as numbers, as loader/db.ts reads them
+pg.types.setTypeParser(20, (v: string) => Number(v));
 
 export const loadCli = join(projectRoot, 'dist', 'loader', 'cli', 'load.js');
 
