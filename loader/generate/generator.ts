@@ -1,12 +1,13 @@
 /**
- * The row writer: walks the calendar day by day, draws each day's invoices from the model, and
+ * The row writer: walks the calendar day by day, draws each day's invoices (invoices.ts), and
  * yields the CSV text in pieces of about 1 MiB (never crossing a day, so `--split-by-day` can start
  * a file per day). Deterministic: every day has its own random stream derived from (seed, day).
  * With `dirty` > 0 it replaces records by defects (dirty.ts) from a separate stream and counts all.
  */
-import { CLOCK, Calendar, FIRST_INVOICE_NO, isoDay } from './calendar.js';
+import { CLOCK, Calendar, isoDay } from './calendar.js';
 import { DRAWN, physicalLines, renderDefect, type Defect, type Fields } from './dirty.js';
 import { POSITIONS_PER_KIND, Tally, type LineKind, type Manifest } from './manifest.js';
+import { InvoiceDrawer, type Emit } from './invoices.js';
 import type { Model } from './model.js';
 import { Rng } from './random.js';
 
@@ -43,9 +44,8 @@ export class RowGenerator {
   readonly positions: Manifest['positions'] = {};
   private rng = new Rng(0);
   private readonly drng: Rng;
-  private readonly used: Int32Array;
-  private readonly usedFee = new Int32Array(64);
-  private stamp = 0;
+  private readonly drawer: InvoiceDrawer;
+  private readonly emitter: Emit = (inv, code, desc, qty, date, price, cust, country, kind) => this.emit(inv, code, desc, qty, date, price, cust, country, kind);
   private buf = '';
   private out: Piece[] = [];
   private day = 0;
@@ -60,7 +60,7 @@ export class RowGenerator {
     private readonly calendar: Calendar,
     private readonly o: GenerateOptions,
   ) {
-    this.used = new Int32Array(model.productCount);
+    this.drawer = new InvoiceDrawer(model);
     this.limit = o.rows ?? Infinity;
     this.drng = new Rng(o.seed, 0x0d1e7);
     this.tooLargeAt = o.dirty > 0 && this.limit >= 3 ? Math.floor(this.limit / 2) : -1;
@@ -87,7 +87,7 @@ export class RowGenerator {
       for (let i = 0; i < invoices; i++) minutes[i] = this.model.hours.sample(this.rng) * 60 + this.rng.int(60);
       minutes.sort();
       const prefix = isoDay(day) + ' ';
-      for (let i = 0; i < invoices && this.total.rows < this.limit; i++) this.invoice(serial + i, prefix + CLOCK[minutes[i]!]!);
+      for (let i = 0; i < invoices && this.total.rows < this.limit; i++) this.drawer.draw(this.rng, serial + i, prefix + CLOCK[minutes[i]!]!, this.emitter);
       this.flush();
       yield* this.out;
       this.out = [];
@@ -106,70 +106,6 @@ export class RowGenerator {
       if (this.files.length < MAX_LISTED_FILES) this.files.push({ day, tally: this.file }); // memory stays flat at any N
       this.line = 1; // the header
     }
-  }
-
-  private invoice(serial: number, date: string): void {
-    const m = this.model;
-    const rng = this.rng;
-    const kind = m.kindNames[m.invoiceKinds.sample(rng)]!;
-    const no = String(FIRST_INVOICE_NO + serial);
-    this.stamp++;
-    if (kind === 'customerSale' || kind === 'guestSale') {
-      const guest = kind === 'guestSale';
-      const customer = guest ? 0 : m.pickCustomer(rng, serial);
-      const cust = guest ? '' : `${m.customerId(customer)}.0`;
-      const country = guest ? m.guestCountries.pick(rng) : m.customerCountryOf(customer);
-      const qty = guest ? m.quantities.guest : m.quantities.customer;
-      const n = m.lineCount(kind, rng);
-      for (let j = 0; j < n; j++) {
-        const p = this.product();
-        this.emit(no, m.productCodes[p]!, m.productDescriptions[p]!, qty.pick(rng), date, m.productPrice(p, guest, rng), cust, country, 'sale');
-      }
-      if (rng.chance(m.fees[kind].rate)) {
-        const f = m.fee(m.fees[kind], rng);
-        this.emit(no, f.code, f.description, f.quantity, date, f.price, cust, country, 'fee');
-      }
-    } else if (kind === 'cancellation') {
-      const guest = rng.chance(m.cal.cancellationGuestShare);
-      const customer = guest ? 0 : m.pickCustomer(rng, serial);
-      const cust = guest ? '' : `${m.customerId(customer)}.0`;
-      const country = guest ? m.guestCountries.pick(rng) : m.customerCountryOf(customer);
-      const n = m.lineCount('cancellation', rng);
-      const fees = m.fees.cancellation;
-      for (let j = 0; j < n; j++) {
-        if (rng.chance(fees.rate)) {
-          const f = m.fee(fees, rng);
-          const code = fees.codes.indexOf(f.code);
-          if (this.usedFee[code] !== this.stamp) {
-            this.usedFee[code] = this.stamp;
-            this.emit(`C${no}`, f.code, f.description, f.quantity, date, f.price, cust, country, 'cancellation');
-            continue;
-          }
-        }
-        const p = this.product();
-        this.emit(`C${no}`, m.productCodes[p]!, m.productDescriptions[p]!, m.quantities.cancellation.pick(rng), date, m.productPrice(p, false, rng), cust, country, 'cancellation');
-      }
-    } else if (kind === 'adjustment') {
-      const n = m.lineCount('adjustment', rng);
-      const country = m.guestCountries.pick(rng);
-      for (let j = 0; j < n; j++) {
-        const p = this.product();
-        this.emit(no, m.productCodes[p]!, m.adjustmentDescriptions.pick(rng), m.quantities.adjustment.pick(rng), date, '0.0', '', country, 'adjustment');
-      }
-    } else {
-      this.emit(`A${no}`, 'B', 'Adjust bad debt', '1', date, m.badDebtPrices.pick(rng), '', 'United Kingdom', 'adjustment');
-    }
-  }
-
-  /** a product not yet on this invoice (so no two lines of an invoice are equal by accident) */
-  private product(): number {
-    const m = this.model;
-    let p = m.products.sample(this.rng);
-    for (let tries = 0; this.used[p] === this.stamp; tries++) {
-      p = tries < 32 ? m.products.sample(this.rng) : (p + 1) % m.productCount;
-    }
-    this.used[p] = this.stamp;
-    return p;
   }
 
   private emit(inv: string, code: string, desc: string, qty: string, date: string, price: string, cust: string, country: string, kind: LineKind): void {

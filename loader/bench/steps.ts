@@ -1,0 +1,105 @@
+/**
+ * The timed steps of the benchmark, each on a fresh database that it drops after: psql \copy and
+ * pgloader into an eight-text-column table, and our load followed by the full and the incremental
+ * transform. Every step checks its result (rows stored, staged, clean) before its time counts.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Manifest } from '../generate/manifest.js';
+import { projectRoot } from '../paths.js';
+import { measure, type Measured } from './measure.js';
+import type { BenchServer } from './server.js';
+import type { Sample } from './stats.js';
+
+const node = process.execPath;
+export const cli = (name: string) => join(projectRoot, 'dist', 'loader', 'cli', `${name}.js`);
+const COLUMNS = ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'];
+const TABLE_SQL = `create table t (${COLUMNS.map((c) => `${c} text`).join(', ')})`;
+
+export type Contender = 'psql \\copy' | 'pgloader' | 'npm run load';
+export type Step = Contender | 'transform --full' | 'transform (incremental, +1 day)';
+
+export class StepError extends Error {}
+
+/** pgloader runs ~20× slower than psql here: beyond this many seconds it gets one run per size, so the bench ends in minutes */
+export const PGLOADER_ONE_RUN_SECONDS = 10;
+
+function check(what: string, m: Measured): Measured {
+  if (m.exitCode !== 0) throw new StepError(`${what} exited with ${m.exitCode}: ${(m.stderr || m.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  return m;
+}
+
+async function checkpoint(server: BenchServer, db: string): Promise<void> {
+  await server.sql(db, 'checkpoint').catch(() => undefined); // fewer dirty buffers of the previous step; needs superuser or pg_checkpoint
+}
+
+export async function psqlCopy(server: BenchServer, file: string, rows: number): Promise<Sample> {
+  const db = await server.create();
+  try {
+    await server.sql(db, TABLE_SQL);
+    await checkpoint(server, db);
+    const m = check('psql', await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy t from '${file.replace(/'/g, "''")}' with (format csv, header true)`], server.env(db)));
+    const n = Number((await server.sql(db, 'select count(*) as n from t')).rows[0].n);
+    if (n !== rows) throw new StepError(`psql \\copy stored ${n} rows, expected ${rows}`);
+    return { seconds: m.seconds, peakRssMb: m.peakRssMb };
+  } finally {
+    await server.drop(db);
+  }
+}
+
+export async function pgloader(server: BenchServer, file: string, rows: number, workDir: string): Promise<Sample> {
+  const db = await server.create();
+  const command = join(workDir, `${db}.load`);
+  try {
+    await server.sql(db, TABLE_SQL);
+    writeFileSync(
+      command,
+      `LOAD CSV FROM '${file}' (${COLUMNS.join(', ')})\n INTO ${server.passwordlessUrl(db)}?tablename=t (${COLUMNS.join(', ')})\n` +
+        ` WITH skip header = 1, fields optionally enclosed by '"', fields escaped by double-quote, fields terminated by ','\n SET client_encoding to 'utf8';\n`,
+    );
+    await checkpoint(server, db);
+    const m = check('pgloader', await measure('pgloader', ['--quiet', command], server.env(db)));
+    const n = Number((await server.sql(db, 'select count(*) as n from t')).rows[0].n);
+    if (n !== rows) throw new StepError(`pgloader stored ${n} rows, expected ${rows}`);
+    return { seconds: m.seconds, peakRssMb: m.peakRssMb };
+  } finally {
+    rmSync(command, { force: true });
+    await server.drop(db);
+  }
+}
+
+export interface PipelineSamples { load: Sample; full?: Sample; incremental?: Sample; error?: string }
+
+/** load into a fresh migrated database, then (when the transform exists) full and incremental transforms on it */
+export async function pipeline(server: BenchServer, file: string, dayFile: string, manifest: Manifest, transform: boolean): Promise<PipelineSamples> {
+  const db = await server.create();
+  const env = server.env(db);
+  try {
+    check('migrate', await measure(node, [cli('migrate')], env));
+    await checkpoint(server, db);
+    const load = check('load', await measure(node, [cli('load'), file], env));
+    const staged = Number((await server.sql(db, "select coalesce(sum(rows_staged), 0) as n from meta.loads where status = 'complete'")).rows[0].n);
+    if (staged !== manifest.expected.rows_staged) throw new StepError(`npm run load staged ${staged} rows, expected ${manifest.expected.rows_staged}`);
+    const out: PipelineSamples = { load: { seconds: load.seconds, peakRssMb: load.peakRssMb } };
+    if (!transform) return out;
+    try {
+      await checkpoint(server, db);
+      const full = check('transform --full', await measure(node, [cli('transform'), '--full'], env));
+      out.full = { seconds: full.seconds, peakRssMb: full.peakRssMb };
+      const clean = Number((await server.sql(db, 'select count(*) as n from core.transactions')).rows[0].n);
+      if (clean !== manifest.expected.rows_clean) throw new StepError(`transform --full made ${clean} core rows, expected ${manifest.expected.rows_clean}`);
+      check('load of the extra day', await measure(node, [cli('load'), dayFile], env));
+      await checkpoint(server, db);
+      const inc = check('transform', await measure(node, [cli('transform')], env));
+      out.incremental = { seconds: inc.seconds, peakRssMb: inc.peakRssMb };
+    } catch (err) {
+      if (!(err instanceof StepError)) throw err;
+      out.error = err.message;
+    }
+    return out;
+  } finally {
+    await server.drop(db);
+  }
+}
+
