@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { Calendar, dayOf } from '../loader/generate/calendar.js';
+import { CLEAN_VARIANTS, QUARANTINE_REASONS, TOO_LARGE_BYTES, renderDefect, type Fields } from '../loader/generate/dirty.js';
 import { loadCalibration } from '../loader/generate/calibration.js';
 import { HEADER, RowGenerator } from '../loader/generate/generator.js';
 import { Model } from '../loader/generate/model.js';
@@ -202,5 +203,50 @@ describe('pieces', () => {
     expect(counts[0]! / 100_000).toBeCloseTo(0.1, 1);
     expect(counts[2]! / 100_000).toBeCloseTo(0.3, 1);
     expect(counts[3]! / 100_000).toBeCloseTo(0.6, 1);
+  });
+});
+
+describe('dirty records', () => {
+  const clean: Fields = ['536365', '85123A', '"HEART, WHITE "', '6', '2010-12-01 08:26:00', '2.55', '17850.0', 'United Kingdom'];
+  const original = parseCsv(clean.join(',') + '\n')[0]!;
+
+  it('breaks exactly the field each quarantine reason names, and keeps eight fields', () => {
+    const field = { missing_invoice_no: 0, missing_stock_code: 1, bad_quantity: 3, bad_unit_price: 5, bad_invoice_date: 4, bad_customer_id: 6 };
+    for (const reason of QUARANTINE_REASONS) {
+      for (let v = 0; v < 4; v++) {
+        const rec = parseCsv(renderDefect(reason, clean, v) as string);
+        expect(rec, reason).toHaveLength(1);
+        expect(rec[0], reason).toHaveLength(8);
+        rec[0]!.forEach((value, i) => (i === field[reason] ? expect(value, reason).not.toBe(original[i]) : expect(value, reason).toBe(original[i])));
+      }
+    }
+  });
+
+  it('makes the records the loader must reject', () => {
+    expect([7, 9]).toContain(parseCsv(renderDefect('field_count', clean, 0) as string)[0]!.length);
+    expect([7, 9]).toContain(parseCsv(renderDefect('field_count', clean, 1) as string)[0]!.length);
+    for (const v of [0, 1]) {
+      const bytes = renderDefect('invalid_utf8', clean, v) as Buffer;
+      expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toThrow();
+    }
+    expect(renderDefect('nul_byte', clean, 0) as string).toContain('\u0000');
+    expect(Buffer.byteLength(renderDefect('record_too_large', clean, 0) as string)).toBeGreaterThan(1024 * 1024);
+    expect(TOO_LARGE_BYTES).toBeGreaterThan(1024 * 1024);
+    const open = renderDefect('unterminated_quote', clean, 0) as string;
+    expect(open.split('"').length % 2).toBe(0); // an odd number of quotes: one never closes
+  });
+
+  it('writes the valid variants so that trimmed and parsed they equal the original', () => {
+    for (const variant of CLEAN_VARIANTS) {
+      const rec = parseCsv(renderDefect(variant, clean, 0) as string)[0]!.map((v) => v.trim());
+      expect(rec, variant).toHaveLength(8);
+      const same = [0, 1, 3, 5, 7].every((i) => rec[i] === original[i]!.trim());
+      expect(same, variant).toBe(true);
+      if (variant === 'us_date') expect(rec[4]).toBe('12/1/2010 8:26');
+      else expect(rec[4]).toBe(original[4]);
+      expect(Number(rec[6])).toBe(17850);
+      if (variant === 'quoted_newline') expect(rec[2]).toBe('HEART, WHITE\n(see "note")');
+      else expect(rec[2]).toBe('HEART, WHITE');
+    }
   });
 });

@@ -4,49 +4,10 @@
  * adjustments, invoices whose every line has quantity ≤ 0 or price ≤ 0 stock adjustments, the rest
  * sales by a customer or a guest. Fee codes are kept apart from the product catalogue.
  */
-import type { Calibration, FeeCode, FeeMix, Hist, Product } from './calibration.js';
+import type { Calibration, FeeCode, FeeMix, Product } from './calibration.js';
+import { Counter, contractKinds, hist, isAdjustmentLine, isFeeCode, mostFrequent, round, type Row } from './classify.js';
 
-export const FEE_CODES = new Set(['POST', 'DOT', 'C2', 'M', 'D', 'S', 'B', 'BANK CHARGES', 'AMAZONFEE', 'CRUK']);
-export const isFeeCode = (code: string): boolean => FEE_CODES.has(code.toUpperCase()) || /^GIFT_/i.test(code);
-
-type Row = [inv: string, code: string, desc: string, qty: string, date: string, price: string, cust: string, country: string];
-
-class Counter<K> extends Map<K, number> {
-  inc(key: K, by = 1): void {
-    this.set(key, (this.get(key) ?? 0) + by);
-  }
-  top(limit = Infinity): [K, number][] {
-    return [...this.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0]))).slice(0, limit);
-  }
-}
-
-const hist = (c: Counter<string>, limit = Infinity): Hist => c.top(limit);
-const round = (x: number, digits = 6): number => Number(x.toFixed(digits));
-const isAdjustmentLine = (r: Row): boolean => Number(r[3]) <= 0 || Number(r[5]) <= 0;
-
-function mostFrequent(c: Counter<string> | undefined): string {
-  return c?.top(1)[0]?.[0] ?? '';
-}
-
-/** Split one CSV line (the bundled files hold no newlines inside fields). */
-export function splitCsvLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') out.push(field), (field = '');
-    else field += ch;
-  }
-  out.push(field);
-  return out;
-}
+export { isFeeCode, splitCsvLine } from './classify.js';
 
 export function calibrate(rows: Row[], files: number): Calibration {
   const invoices = new Map<string, Row[]>();
@@ -193,22 +154,4 @@ function feeCodes(stats: Map<string, FeeStat>): FeeCode[] {
   return [...stats.entries()]
     .sort((a, b) => b[1].lines - a[1].lines || a[0].localeCompare(b[0]))
     .map(([code, s]) => [code, mostFrequent(s.desc), s.lines, hist(s.prices, 12), hist(s.qty, 6)]);
-}
-
-/** line kinds and duplicates of the real rows, per contract §3 (exact duplicates of the raw values) */
-function contractKinds(rows: Row[]): { cancellation: number; adjustment: number; fee: number; duplicates: number } {
-  const seen = new Set<string>();
-  const out = { cancellation: 0, adjustment: 0, fee: 0, duplicates: 0 };
-  for (const r of rows) {
-    const key = r.map((v) => v.trim()).join('\u0001');
-    if (seen.has(key)) {
-      out.duplicates++;
-      continue;
-    }
-    seen.add(key);
-    if (/^c/i.test(r[0])) out.cancellation++;
-    else if (/^a/i.test(r[0]) || isAdjustmentLine(r)) out.adjustment++;
-    else if (isFeeCode(r[1])) out.fee++;
-  }
-  return out;
 }
