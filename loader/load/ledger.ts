@@ -76,11 +76,14 @@ async function deleteRows(c: pg.ClientBase, loadIds: number[]): Promise<void> {
   await c.query('delete from staging.load_rejects where load_id = any($1::bigint[])', [loadIds]);
 }
 
-/** One transaction: a running load becomes failed, and what it staged and rejected is deleted. */
+/**
+ * One transaction: a running load becomes failed, and what it staged and rejected is deleted. A load that
+ * is no longer running (it completed after a sweep listed it) keeps its rows.
+ */
 export async function failLoad(c: pg.ClientBase, loadId: number, error: string): Promise<void> {
   await transaction(c, async () => {
-    await c.query(`update meta.loads set status = 'failed', finished_at = now(), error = $2 where load_id = $1 and status = 'running'`, [loadId, error]);
-    await deleteRows(c, [loadId]);
+    const res = await c.query(`update meta.loads set status = 'failed', finished_at = now(), error = $2 where load_id = $1 and status = 'running'`, [loadId, error]);
+    if (res.rowCount === 1) await deleteRows(c, [loadId]);
   });
 }
 
