@@ -25,7 +25,7 @@ interface Sink { stream: Writable; done: Promise<void>; path: string }
 function open(path: string, gzip: boolean): Sink {
   const file = path === '-' ? process.stdout : createWriteStream(path);
   if (!gzip) return { stream: file, done: path === '-' ? Promise.resolve() : finished(file), path };
-  const z = createGzip({ level: 1 });
+  const z = createGzip({ level: 1, chunkSize: 256 * 1024 });
   z.pipe(file);
   return { stream: z, done: path === '-' ? finished(z) : finished(file), path };
 }
