@@ -15,7 +15,7 @@ import { $, which } from 'zx';
 import { runMain } from '../loader/cli/main.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type Step } from '../loader/bench/steps.js';
-import { BENCH_USAGE, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
+import { BENCH_USAGE, goalLines, goals, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
 import { projectRoot } from '../loader/paths.js';
@@ -108,7 +108,9 @@ runMain('bench', async () => {
       const steps = Object.keys(samples) as Step[];
       const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: s === 'transform (incremental, +1 day)' ? gen.dayRows : rows, summary: notes[s]?.startsWith('failed') ? null : summarize(samples[s]), note: notes[s] }));
       console.log(`\n${rows.toLocaleString('en-US')} rows (${(gen.manifest.expected.rows_read / 1).toLocaleString('en-US')} records, ${args.reps} run(s) each, alternated; incremental: ${gen.dayRows.toLocaleString('en-US')} rows onto the history)\n${table(tableRows, floor)}\n`);
-      results.push({ rows, dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, samples, notes });
+      const reached = goals(tableRows, floor);
+      console.log(`goals at ${rows.toLocaleString('en-US')} rows (medians):\n${goalLines(reached)}\n`);
+      results.push({ rows, dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes });
       if (!args.keep) for (const f of [gen.file, gen.dayFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
     }
   } finally {

@@ -1,7 +1,7 @@
 /** The benchmark's pure parts: options, statistics, the rotation of contenders, the printed table. */
 import { describe, expect, it } from 'vitest';
 
-import { median, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
+import { goals, median, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
 
 describe('bench statistics', () => {
   it('takes the median of odd and even samples', () => {
@@ -51,5 +51,22 @@ describe('bench scaling', () => {
     ]);
     expect(out.split('\n')[2]).toMatch(/^load\s+2\.00\s+8\.00\s+1\.00$/);
     expect(scaling([{ rows: 1, steps: [] }])).toBe('');
+  });
+});
+
+describe('bench goals', () => {
+  it('checks the load, RSS, full and incremental transform goals against the medians', () => {
+    const s = (median: number, peakRssMb: number | null = null) => ({ n: 3, median, min: median, max: median, peakRssMb });
+    const got = goals(
+      [
+        { contender: 'npm run load', rows: 1, summary: s(1.6, 140) },
+        { contender: 'transform --full', rows: 1, summary: s(7) },
+        { contender: 'transform (incremental, +1 day)', rows: 1, summary: s(0.7) },
+      ],
+      2,
+    );
+    expect(got.map((g) => g.met)).toEqual([true, true, false, true]);
+    expect(got.map((g) => g.value)).toEqual(['0.80 ×', '140 MB', '3.50 ×', '10 %']);
+    expect(goals([], null).every((g) => g.met === null)).toBe(true);
   });
 });

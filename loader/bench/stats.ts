@@ -129,3 +129,31 @@ export function scaling(sizes: { rows: number; steps: Row[] }[]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
+
+export interface Goal {
+  goal: string;
+  value: string;
+  met: boolean | null;
+}
+
+/** the speed goals of issues 3 and 4, checked against one size's medians (null: not measured) */
+export function goals(rows: Row[], floor: number | null): Goal[] {
+  const get = (name: string) => rows.find((r) => r.contender === name)?.summary ?? null;
+  const load = get('npm run load');
+  const full = get('transform --full');
+  const inc = get('transform (incremental, +1 day)');
+  const ratio = (a: Summary | null) => (a && floor ? a.median / floor : null);
+  const out: Goal[] = [];
+  const r = ratio(load);
+  out.push({ goal: 'npm run load ≤ 0.85 × psql \\copy (above 1.0 unacceptable)', value: r === null ? 'not measured' : `${r.toFixed(2)} ×`, met: r === null ? null : r <= 0.85 });
+  out.push({ goal: 'npm run load peak RSS ≤ 150 MB', value: load?.peakRssMb == null ? 'not measured' : `${load.peakRssMb.toFixed(0)} MB`, met: load?.peakRssMb == null ? null : load.peakRssMb <= 150 });
+  const f = ratio(full);
+  out.push({ goal: 'transform --full ≤ 3 × psql \\copy', value: f === null ? 'not measured' : `${f.toFixed(2)} ×`, met: f === null ? null : f <= 3 });
+  const i = inc && full ? inc.median / full.median : null;
+  out.push({ goal: 'incremental transform (+1 day) ≤ 15 % of the full transform', value: i === null ? 'not measured' : `${(i * 100).toFixed(0)} %`, met: i === null ? null : i <= 0.15 });
+  return out;
+}
+
+export function goalLines(list: Goal[]): string {
+  return list.map((g) => `  ${g.met === null ? '-   ' : g.met ? 'met ' : 'MISS'}  ${g.goal}: ${g.value}`).join('\n');
+}
