@@ -46,7 +46,7 @@ function inbox(): string {
 interface Stack {
   db: TestDatabase;
   logins: ServiceLogins;
-  loader(dir: string): ServiceProcess;
+  loader(dir: string, extra?: NodeJS.ProcessEnv): ServiceProcess;
   transform(extra?: NodeJS.ProcessEnv): ServiceProcess;
   count(sql: string, params?: unknown[]): Promise<number>;
 }
@@ -62,7 +62,7 @@ async function stack(): Promise<Stack> {
   return {
     db,
     logins,
-    loader: (dir) => start(loaderCommand(dir), libpqEnv(db.url, logins.loader, fast)),
+    loader: (dir, extra = {}) => start(loaderCommand(dir), libpqEnv(db.url, logins.loader, { ...fast, ...extra })),
     transform: (extra = {}) => start(transformCommand(), libpqEnv(db.url, logins.transformer, { ...fast, ...extra })),
     count: async (sql, params = []) => Number((await db.pool.query<{ n: string }>(sql, params)).rows[0]!.n),
   };
@@ -193,5 +193,25 @@ describe('load --watch and transform --watch', () => {
     );
     expect(rows).toEqual([{ rows_read: rowCount, rows_staged: rowCount, rows_rejected: 0 }]);
     expect(await s.count('select count(*) as n from staging.transactions')).toBe(rowCount);
+  });
+
+  it('SIGTERM while a file loads: the file is finished within the grace time, then exit 0', async () => {
+    const s = await stack();
+    const dir = inbox();
+    const blocker = await s.db.pool.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table staging.transactions in share mode');
+    const loader = s.loader(dir, { WATCH_GRACE_SECONDS: '30' });
+    await loader.waitFor(isEvent('watching'));
+    const file = dropFile(dir, 'mid.csv', lines('MID-', 5_000));
+    await loader.waitFor(isEvent('loading', file));
+    await until(async () => (await s.count(`select count(*) as n from pg_locks where relation = 'staging.transactions'::regclass and not granted`)) > 0, [loader]);
+    loader.child.kill('SIGTERM');
+    await loader.waitFor(isEvent('stopping'));
+    await blocker.query('rollback'); // the load may go on now
+    blocker.release();
+    expect(await loader.exited).toBe(0);
+    expect(loader.events.map((e) => e.event).slice(-3)).toEqual(['stopping', 'loaded', 'stopped']);
+    expect(await s.count(`select count(*) as n from staging.transactions as t join meta.loads as l using (load_id) where l.status = 'complete'`)).toBe(5_000);
   });
 });
