@@ -1,0 +1,60 @@
+-- features.customer_cohorts: customers (with a sale line) grouped by the month of their first sale and
+-- the months since it (0 = the first month): active customers, revenue, retention (data contract §4).
+create materialized view features.customer_cohorts as
+with
+
+sales as not materialized (
+    select
+        transactions.customer_id,
+        date_trunc('month', transactions.invoice_date)::date as activity_month,
+        transactions.line_amount
+    from core.transactions as transactions
+    where transactions.line_kind = 'sale' and transactions.customer_id is not null
+),
+
+first_months as (
+    select
+        sales.customer_id,
+        min(sales.activity_month) as cohort_month
+    from sales
+    group by sales.customer_id
+),
+
+cohort_sizes as (
+    select
+        first_months.cohort_month,
+        count(*) as cohort_size
+    from first_months
+    group by first_months.cohort_month
+),
+
+cells as (
+    select
+        first_months.cohort_month,
+        (extract(year from sales.activity_month) - extract(year from first_months.cohort_month)) * 12
+            + extract(month from sales.activity_month) - extract(month from first_months.cohort_month) as month_number,
+        count(distinct sales.customer_id) as active_customers,
+        sum(sales.line_amount) as revenue
+    from sales
+    inner join first_months on first_months.customer_id = sales.customer_id
+    group by 1, 2
+),
+
+final as (
+    select
+        cells.cohort_month,
+        cells.month_number::integer as month_number,
+        cohort_sizes.cohort_size,
+        cells.active_customers,
+        round(cells.revenue, 2) as revenue,
+        round(cells.active_customers::numeric / cohort_sizes.cohort_size, 4) as retention
+    from cells
+    inner join cohort_sizes on cohort_sizes.cohort_month = cells.cohort_month
+)
+
+select * from final
+with no data;
+
+create unique index customer_cohorts_cohort_month_month_number on features.customer_cohorts (cohort_month, month_number);
+
+grant select on features.customer_cohorts to analyst;
