@@ -1,0 +1,60 @@
+/** npm run transform [-- --full] [--no-wait] [--quiet] [--sql-dir DIR] — staging → core → features. */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { openDatabase } from '../db.js';
+import { EXIT, UserError } from '../errors.js';
+import { runTransform, type TransformResult } from '../transform/index.js';
+import { runMain } from './main.js';
+
+export const transformOptions = {
+  full: { type: 'boolean', default: false },
+  'no-wait': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+  'sql-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const USAGE = `usage: transform [--full] [--no-wait] [--quiet] [--sql-dir DIR]
+  --full        rebuild core from every complete load (default: only loads completed since the last transform)
+  --no-wait     if another transform is running, exit with code 3 instead of waiting for it
+  --quiet       print only the summary line
+  --sql-dir DIR run the SQL files of DIR instead of sql/ (to try a change)`;
+
+export function parseTransformArgs(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: transformOptions, allowPositionals: false, strict: true }).values;
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n${USAGE}`, EXIT.usage);
+  }
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function summaryLine(r: TransformResult): string {
+  const mode = r.full ? `full (${r.fullReason})` : 'incremental';
+  const loads = `${n(r.loads)} load${r.loads === 1 ? '' : 's'}`;
+  const rows = r.loads ? `: ${n(r.rowsStaged)} staged rows → ${n(r.rowsClean)} clean, ${n(r.rowsQuarantined)} quarantined, ${n(r.rowsDuplicate)} duplicates` : ': nothing new';
+  return `transform ${r.runId} complete, ${mode}, ${loads}${rows} (${(r.ms / 1000).toFixed(1)} s)`;
+}
+
+runMain('transform', async () => {
+  const args = parseTransformArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const db = await openDatabase();
+  try {
+    const result = await runTransform(db, {
+      full: args.full,
+      wait: !args['no-wait'],
+      sqlDir: args['sql-dir'] === undefined ? undefined : resolve(args['sql-dir']),
+      log: (line) => (args.quiet && !line.startsWith('another transform') ? undefined : console.error(line)),
+    });
+    console.log(summaryLine(result));
+    return EXIT.ok;
+  } finally {
+    await db.close();
+  }
+});

@@ -1,0 +1,51 @@
+/**
+ * What a transform run must do (pure): incremental, or a full rebuild of core and why; and which
+ * sql/ files changed since they were last applied.
+ */
+export interface PlanFile {
+  file: string;
+  sha256: string;
+  /** the file fills a table owned by a migration (core.transactions…) instead of defining a view */
+  isStep: boolean;
+}
+
+export interface PlanInput {
+  requested: boolean;
+  files: PlanFile[];
+  /** sha256 of each file when it was last applied */
+  stored: ReadonlyMap<string, string>;
+  /** loads the transform processed that are no longer complete (replaced by --force, or failed) */
+  processedNotComplete: number[];
+  /** complete loads not processed yet */
+  pending: number[];
+  /** greatest load_id the transform processed, if any */
+  maxProcessed: number | undefined;
+}
+
+export function changedFiles(files: PlanFile[], stored: ReadonlyMap<string, string>): Set<string> {
+  return new Set(files.filter((f) => stored.get(f.file) !== f.sha256).map((f) => f.file));
+}
+
+/**
+ * Why this run must rebuild core from every complete load, or undefined for an incremental run.
+ * A changed file at or before the last step file changes how staged rows become core rows, so every
+ * row is redone. A load completed after a later one was processed could hold the first copy of a row
+ * kept from that later load ("first loaded is kept" is by load_id), so it too rebuilds.
+ */
+export function fullReason(input: PlanInput): string | undefined {
+  if (input.requested) return 'requested (--full)';
+  const gone = [...input.processedNotComplete].sort((a, b) => a - b);
+  if (gone.length) return `load${gone.length > 1 ? 's' : ''} ${gone.join(', ')} no longer complete (replaced or failed)`;
+  const hasProcessed = input.maxProcessed !== undefined;
+  const lastStep = input.files.map((f) => f.isStep).lastIndexOf(true);
+  if (hasProcessed) {
+    for (const f of input.files.slice(0, lastStep + 1)) {
+      if (input.stored.get(f.file) !== f.sha256) return `${f.file} changed`;
+    }
+  }
+  if (hasProcessed && input.pending.length) {
+    const first = input.pending.reduce((a, b) => Math.min(a, b));
+    if (first < input.maxProcessed!) return `load ${first} completed after load ${input.maxProcessed} was transformed`;
+  }
+  return undefined;
+}
