@@ -1,5 +1,4 @@
 import type { ClientConfig } from 'pg';
-import { runner } from 'node-pg-migrate';
 
 import { UserError } from './errors.js';
 import { migrationsDir } from './paths.js';
@@ -12,6 +11,7 @@ export type Direction = 'up' | 'down';
  */
 export async function migrate(config: ClientConfig, direction: Direction, count?: number, log: (msg: string) => void = () => undefined): Promise<string[]> {
   try {
+    const { runner } = await import('node-pg-migrate'); // loaded only when migrating: commands start faster
     const done = await runner({
       databaseUrl: config,
       dir: migrationsDir,

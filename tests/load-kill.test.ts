@@ -113,6 +113,23 @@ describe('atomicity', () => {
     await expectWhole(result.loadId, ROWS);
   });
 
+  it('two processes started at once on the same large file (hashed while it loads) stage it once', async () => {
+    const twin = join(dir, 'twin.csv');
+    await generate(twin, ROWS, 'TWIN');
+    const [a, b] = await Promise.all([runLoad(db, ['--json', twin]), runLoad(db, ['--json', twin])]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const results = [JSON.parse(a.stdout).results[0], JSON.parse(b.stdout).results[0]];
+    expect(results.map((r) => r.status).sort()).toEqual(['loaded', 'skipped']);
+    const winner = results.find((r) => r.status === 'loaded');
+    expect(results.find((r) => r.status === 'skipped').message).toMatch(new RegExp(`^(already loaded as|being loaded by another process \\()load ${winner.loadId}\\)?$`));
+    const twins = (await loads(db)).filter((l) => l.source === twin);
+    expect(twins.map((l) => l.status)).toEqual(['complete']);
+    await expectWhole(winner.loadId, ROWS);
+    const again = await runLoad(db, ['--json', twin]);
+    expect(JSON.parse(again.stdout).results[0]).toMatchObject({ status: 'skipped', loadId: winner.loadId });
+    expect((await loads(db)).filter((l) => l.source === twin).length).toBe(1);
+  });
+
   it('deletes committed leftovers of an abandoned load before loading the file anew', async () => {
     const path = join(dir, 'small.csv');
     const text = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,A,X,1,2011-01-01 10:00:00,1.00,1,UK\n';

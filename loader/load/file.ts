@@ -6,9 +6,10 @@ import { decode } from './decode.js';
 import { LoadError } from './errors.js';
 import { CANONICAL } from './header.js';
 import { readHeader } from './header-read.js';
-import { claimLoad, completeLoad, discardLoad, failLoad, findComplete, insertRejects, release } from './ledger.js';
+import { claimLoad, claimSha, completeLoad, discardLoad, failLoad, findComplete, insertRejects, release, type Claim } from './ledger.js';
+import { hashInWorker } from './hash.js';
 import { RecordScanner, type Reject } from './scan.js';
-import { hashFile, openRaw, type Source } from './source.js';
+import { hashFile, openRaw, READ_CHUNK, type Source } from './source.js';
 import type { LoadEvent, LoadResult } from './types.js';
 
 export interface FileOptions {
@@ -30,6 +31,7 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
   };
   let loadId: number | undefined;
   let completed = false;
+  let closeRaw: (() => Promise<void>) | undefined;
   let ctl: Awaited<ReturnType<Connections['ctl']>>;
   try {
     ctl = await conns.ctl();
@@ -38,20 +40,35 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     return finish('failed', { error: `cannot connect to the database: ${describe(err)}` });
   }
   try {
-    const known = src.kind === 'file' ? await hashFile(src.path) : undefined;
+    const raw = await openRaw(src);
+    closeRaw = raw.close;
+    // a small file is hashed first; a large one in a worker thread while its rows already stream
+    const early = src.kind === 'file' && (raw.size ?? 0) >= EARLY_HASH_BYTES ? hashInWorker(src.path) : undefined;
+    early?.catch(() => undefined);
+    const known = src.kind === 'file' && !early ? await hashFile(src.path) : undefined;
     if (known && !opt.force) {
       const done = await findComplete(ctl, known.sha256);
       if (done !== undefined) return finish('skipped', { loadId: done, message: `already loaded as load ${done}` });
     }
-    const raw = await openRaw(src);
     opt.emit({ type: 'start', source: src.name, totalBytes: raw.size });
-    const input = await decode(raw.chunks, { hash: !known });
+    const input = await decode(raw.chunks, { hash: src.kind !== 'file' });
     const head = await readHeader(input.chunks);
     const claim = await claimLoad(ctl, { source: src.name, sha256: known?.sha256, byteSize: raw.size, force: opt.force });
-    if ('busy' in claim) return finish('skipped', { loadId: claim.busy, message: `being loaded by another process (load ${claim.busy})` });
-    if ('complete' in claim) return finish('skipped', { loadId: claim.complete, message: `already loaded as load ${claim.complete}` });
-    loadId = claim.loadId;
+    const skip = skipped(claim);
+    if (skip) return finish('skipped', skip);
+    loadId = (claim as { loadId: number }).loadId;
     result.loadId = loadId;
+    let sha256 = known?.sha256;
+    let earlySha: string | undefined;
+    void early?.then((h) => (earlySha = h.sha256));
+    /** the early hash is in: claim it (before any COPY commits); throws Skip when another load has these bytes */
+    const settleSha = async (wait: boolean) => {
+      if (!early || sha256 || (!wait && !earlySha)) return;
+      const h = (await early).sha256;
+      const s = skipped(await claimSha(ctl, loadId!, h, opt.force));
+      if (s) throw new Skip(s);
+      sha256 = h;
+    };
 
     const rejects: Reject[] = [];
     let rejectBytes = 0;
@@ -63,6 +80,7 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     const out: Buffer[] = [];
     let scanner: RecordScanner | undefined;
     let staged = 0;
+    let rawBytes = 0;
     if (!head.empty) {
       const { map, header } = head;
       const keep = map.extras.length ? map.columns.map((c) => c !== null) : undefined;
@@ -82,26 +100,46 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
           rejectBytes += r.raw.length;
         },
       });
-      const step = async (chunk: Buffer | undefined) => {
-        if (chunk) scanner!.push(chunk);
-        else scanner!.end();
+      const sc = scanner;
+      const drain = async () => {
         if (out.length) await sink.write(out.splice(0));
         if (rejects.length >= REJECT_BATCH_ROWS || rejectBytes >= REJECT_BATCH_BYTES) await flushRejects();
       };
-      await step(header.rest);
-      for (let r = await head.chunks.next(); !r.done; r = await head.chunks.next()) {
-        await step(r.value);
-        opt.emit({ type: 'progress', source: src.name, bytes: input.rawBytes, totalBytes: raw.size, rows: scanner.rowsRead });
+      const progress = (bytes: number) => opt.emit({ type: 'progress', source: src.name, bytes, totalBytes: raw.size, rows: sc.rowsRead });
+      sc.push(header.rest);
+      await drain();
+      if (raw.readInto && !input.gzip) {
+        // a plain file: read straight into the scanner's buffer
+        let bytes = input.rawBytes;
+        for (;;) {
+          const { buf, offset } = sc.prepare(READ_CHUNK);
+          const n = await raw.readInto(buf, offset, READ_CHUNK);
+          sc.commit(n);
+          if (n === 0) break;
+          bytes += n;
+          await drain();
+          await settleSha(false);
+          progress(bytes);
+        }
+        rawBytes = bytes;
+      } else {
+        for (let r = await head.chunks.next(); !r.done; r = await head.chunks.next()) {
+          sc.push(r.value);
+          await drain();
+          progress(input.rawBytes);
+        }
       }
-      await step(undefined);
+      sc.end();
+      await drain();
+      await settleSha(true);
       staged = await sink.finish();
     } else opt.emit({ type: 'note', source: src.name, message: 'empty file: no header, no rows' });
+    await settleSha(true);
     await flushRejects();
     const rowsRead = scanner?.rowsRead ?? 0;
     Object.assign(result, { rowsRead, rowsStaged: staged, rowsRejected });
     if (rowsRead !== staged + rowsRejected) throw new Error(`accounting check failed: read ${rowsRead} records, the server stored ${staged}, rejected ${rowsRejected}`);
-    const sha256 = known?.sha256 ?? input.sha256();
-    const done = await completeLoad(ctl, loadId, sha256, { rowsRead, rowsStaged: staged, rowsRejected, byteSize: input.rawBytes }, opt.force);
+    const done = await completeLoad(ctl, loadId, sha256 ?? input.sha256(), { rowsRead, rowsStaged: staged, rowsRejected, byteSize: Math.max(rawBytes, input.rawBytes) }, opt.force);
     if ('duplicateOf' in done) {
       await discardLoad(ctl, loadId);
       completed = true;
@@ -110,6 +148,13 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     completed = true;
     return finish('loaded', done.replaced.length ? { replaced: done.replaced, message: `replaced load ${done.replaced.join(', ')}` } : {});
   } catch (err) {
+    if (err instanceof Skip && loadId !== undefined) {
+      // another load has these bytes: this one's COPYs were never committed; it leaves no trace
+      await conns.closeCopies();
+      await discardLoad(ctl, loadId).catch(() => undefined);
+      completed = true;
+      return finish('skipped', { ...err.result, rowsRead: 0, rowsStaged: 0, rowsRejected: 0 });
+    }
     const message = err instanceof LoadError ? err.message : describe(err);
     if (loadId !== undefined && !completed) {
       // the COPYs in flight end with their connections (never committed); then the ledger row and rows go
@@ -119,8 +164,24 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     if (!(err instanceof LoadError)) await conns.close().catch(() => undefined);
     return finish('failed', { error: message });
   } finally {
+    await closeRaw?.().catch(() => undefined);
     if (loadId !== undefined) await release(ctl, loadId).catch(() => undefined);
   }
+}
+
+/** Files from this size on are hashed in a worker thread while they load. */
+const EARLY_HASH_BYTES = 16 * 1024 * 1024;
+
+class Skip extends Error {
+  constructor(readonly result: Partial<LoadResult>) {
+    super(result.message);
+  }
+}
+
+function skipped(claim: Claim): Partial<LoadResult> | undefined {
+  if ('busy' in claim) return { loadId: claim.busy, message: `being loaded by another process (load ${claim.busy})` };
+  if ('complete' in claim) return { loadId: claim.complete, message: `already loaded as load ${claim.complete}` };
+  return undefined;
 }
 
 function describe(err: unknown): string {

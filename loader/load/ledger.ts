@@ -51,6 +51,32 @@ export async function claimLoad(c: pg.ClientBase, load: { source: string; sha256
   }
 }
 
+/**
+ * Give a running load (claimed before its hash was known) its sha256: the unique index on running
+ * loads decides between two sessions loading the same bytes, before either commits a row.
+ */
+export async function claimSha(c: pg.ClientBase, loadId: number, sha256: string, force: boolean): Promise<Claim> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await c.query('begin');
+      await c.query('update meta.loads set sha256 = $2 where load_id = $1', [loadId, sha256]);
+      const done = force ? undefined : await findComplete(c, sha256);
+      if (done !== undefined) {
+        await c.query('rollback');
+        return { complete: done };
+      }
+      await c.query('commit');
+      return { loadId };
+    } catch (err) {
+      await c.query('rollback').catch(() => undefined);
+      if ((err as { code?: string }).code !== '23505' || attempt >= 5) throw err;
+    }
+    const { rows } = await c.query<{ load_id: number }>(`select load_id from meta.loads where sha256 = $1 and status = 'running' and load_id <> $2`, [sha256, loadId]);
+    const other = rows[0]?.load_id;
+    if (other !== undefined && !(await cleanIfAbandoned(c, other))) return { busy: other };
+  }
+}
+
 /** If nobody holds the lock of this running load, mark it failed and delete what it staged. */
 export async function cleanIfAbandoned(c: pg.ClientBase, loadId: number): Promise<boolean> {
   const { rows } = await c.query<{ ok: boolean }>(`select pg_try_advisory_lock(${lockArgs}) as ok`, [loadId]);

@@ -58,13 +58,37 @@ export class RecordScanner {
     this.maxRaw = opt.maxRawBytes ?? 64 * 1024;
   }
 
+  private pending: { w: Buffer; carry: number; room: number } | undefined;
+
+  /**
+   * A buffer to put up to `n` new bytes in, at `offset` (the unfinished record from before sits in
+   * front of it); then call commit. Readers that can (files) read straight into it: no copy.
+   */
+  prepare(n: number): { buf: Buffer; offset: number } {
+    const carry = this.carry?.length ?? 0;
+    const len = carry + n;
+    // input, then room for its output (line numbers add a little per record; more goes to a new buffer)
+    const w = Buffer.allocUnsafeSlow(len + len + (len >> 2) + 4096);
+    if (this.carry) this.carry.copy(w, 0);
+    this.carry = undefined;
+    this.pending = { w, carry, room: n };
+    return { buf: w, offset: carry };
+  }
+
+  /** `bytes` new bytes are in the prepared buffer: scan them. */
+  commit(bytes: number): void {
+    const p = this.pending;
+    if (!p) throw new Error('commit without prepare');
+    this.pending = undefined;
+    if (bytes > p.room) throw new Error('commit of more bytes than prepared');
+    this.process(p.w, p.carry + bytes, false);
+  }
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    const data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = undefined;
-    const pos = this.skipping ? this.skip(data, 0) : 0;
-    const rest = this.skipping ? data.length : this.scan(data, pos, false);
-    if (rest < data.length) this.carry = data.subarray(rest);
+    const { buf, offset } = this.prepare(chunk.length);
+    chunk.copy(buf, offset);
+    this.commit(chunk.length);
   }
 
   /** The input ended: the last record may lack its line terminator. */
@@ -73,8 +97,18 @@ export class RecordScanner {
       const s = this.skipping;
       this.reject(s.lineNo, s.inQuote ? 'unterminated_quote' : 'record_too_large', s.raw);
       this.skipping = undefined;
-    } else if (this.carry) this.scan(this.carry, 0, true);
+    } else if (this.carry) {
+      this.prepare(0);
+      this.process(this.pending!.w, this.pending!.carry, true);
+      this.pending = undefined;
+    }
     this.carry = undefined;
+  }
+
+  private process(w: Buffer, len: number, final: boolean): void {
+    const pos = this.skipping ? this.skip(w.subarray(0, len), 0) : 0;
+    const rest = this.skipping ? len : this.scan(w, len, pos, final);
+    if (rest < len) this.carry = w.subarray(rest, len);
   }
 
   private reject(lineNo: number, reason: RejectReason, raw: Buffer): void {
@@ -108,13 +142,10 @@ export class RecordScanner {
   }
 
   /**
-   * Scan complete records of data (carry + chunk) from `from`; returns where the unfinished tail starts.
-   * Input and output share one ArrayBuffer so that a good record is moved with copyWithin (no allocation).
+   * Scan the complete records in w[from, len) (carry + new bytes); returns where the unfinished tail starts.
+   * Output goes to w after the input: one buffer, so a good record moves with copyWithin (no allocation).
    */
-  private scan(input: Buffer, from: number, final: boolean): number {
-    const len = input.length - from;
-    const w = Buffer.allocUnsafeSlow(len + len + Math.max(4096, len >> 1));
-    input.copy(w, 0, from);
+  private scan(w: Buffer, len: number, from: number, final: boolean): number {
     const data = w.subarray(0, len);
     const words = new Int32Array(w.buffer, w.byteOffset, w.length >> 2);
     let o = len;
@@ -123,14 +154,15 @@ export class RecordScanner {
     const fieldCount = this.opt.fieldCount;
     const prefix = this.opt.prefix;
     const checkEnd = final ? len : data.lastIndexOf(LF) + 1;
-    const regionBad = checkEnd > 0 && (!isUtf8(data.subarray(0, checkEnd)) || data.subarray(0, checkEnd).indexOf(0) !== -1);
-    let nextQuote = data.indexOf(QUOTE);
+    const region = data.subarray(from, Math.max(from, checkEnd));
+    const regionBad = region.length > 0 && (!isUtf8(region) || region.indexOf(0) !== -1);
+    let nextQuote = data.indexOf(QUOTE, from);
     if (nextQuote < 0) nextQuote = len;
-    let nextCr = data.indexOf(CR);
+    let nextCr = data.indexOf(CR, from);
     if (nextCr < 0) nextCr = len;
     const digits = this.digits;
     digits.set(this.line);
-    let pos = 0;
+    let pos = from;
     while (pos < len) {
       let end = data.indexOf(LF, pos);
       let commas = 0;
@@ -216,7 +248,7 @@ export class RecordScanner {
     }
     const start = buf === w ? len : 0;
     if (o > start) this.opt.onData(buf.subarray(start, o));
-    return from + pos;
+    return pos;
   }
 
   private rewrite(data: Buffer, start: number, end: number) {

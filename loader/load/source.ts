@@ -1,7 +1,6 @@
 /** Sources: what the arguments name (files, directories, URLs, stdin) and their raw bytes. */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -51,12 +50,15 @@ function describeFsError(err: unknown): string {
 export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
   try {
     const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      let size = 0;
+      for (let n; (n = (await fh.read(buf, 0, buf.length, null)).bytesRead) > 0; size += n) hash.update(buf.subarray(0, n));
+      return { sha256: hash.digest('hex'), size };
+    } finally {
+      await fh.close();
     }
-    return { sha256: hash.digest('hex'), size };
   } catch (err) {
     throw new LoadError(describeFsError(err));
   }
@@ -66,17 +68,34 @@ export interface RawInput {
   chunks: AsyncIterable<Buffer>;
   /** total bytes when known (file size, Content-Length) */
   size?: number;
+  /** files: read the next bytes straight into a buffer of ours (after `chunks` has been left) */
+  readInto?: (buf: Buffer, offset: number, length: number) => Promise<number>;
+  close(): Promise<void>;
 }
 
 /** The raw bytes of a source, as they arrive. */
 export async function openRaw(src: Source, signal?: AbortSignal): Promise<RawInput> {
-  if (src.kind === 'stdin') return { chunks: process.stdin };
+  const nothing = async () => undefined;
+  if (src.kind === 'stdin') return { chunks: process.stdin, close: nothing };
   if (src.kind === 'file') {
     const st = await stat(src.path).catch((err: unknown) => {
       throw new LoadError(describeFsError(err));
     });
     if (st.isDirectory()) throw new LoadError('is a directory');
-    return { chunks: createReadStream(src.path, { highWaterMark: READ_CHUNK }), size: st.size };
+    const fh = await open(src.path, 'r').catch((err: unknown) => {
+      throw new LoadError(describeFsError(err));
+    });
+    const readInto = async (buf: Buffer, offset: number, length: number) => (await fh.read(buf, offset, length, null)).bytesRead;
+    // small chunks while the header is read (no read-ahead), then readInto
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (;;) {
+        const buf = Buffer.allocUnsafe(64 * 1024);
+        const n = await readInto(buf, 0, buf.length);
+        if (n === 0) return;
+        yield buf.subarray(0, n);
+      }
+    }
+    return { chunks: chunks(), size: st.size, readInto, close: () => fh.close() };
   }
   let res: Response;
   try {
@@ -87,7 +106,8 @@ export async function openRaw(src: Source, signal?: AbortSignal): Promise<RawInp
   }
   if (!res.ok || !res.body) throw new LoadError(`HTTP ${res.status} ${res.statusText}`.trim());
   const length = Number(res.headers.get('content-length') ?? NaN);
-  return { chunks: urlChunks(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)), size: Number.isFinite(length) ? length : undefined };
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  return { chunks: urlChunks(body), size: Number.isFinite(length) ? length : undefined, close: async () => void body.destroy() };
 }
 
 /** A dropped connection mid-body is an error of the source, said plainly. */
