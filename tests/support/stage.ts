@@ -26,7 +26,7 @@ async function newLoad(c: pg.PoolClient, source: string, status: string, rows: n
   const sha = createHash('sha256').update(randomBytes(16)).digest('hex');
   const { rows: r } = await c.query<{ load_id: number }>(
     `insert into meta.loads (source, sha256, byte_size, rows_read, rows_staged, rows_rejected, status, finished_at)
-     values ($1, $2, 0, $3, $3, 0, $4, case when $4 = 'running' then null else now() end) returning load_id`,
+     values ($1, $2, 0, $3, $3, 0, $4, case when $4 = 'running' then null else now() end) returning load_id::int as load_id`,
     [source, sha, rows, status],
   );
   return r[0]!.load_id;
