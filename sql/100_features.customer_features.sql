@@ -1,5 +1,6 @@
 -- features.customer_features: one row per customer with at least one sale line (data contract §4).
 -- Money: sums of unrounded line amounts, rounded half away from zero (round(numeric, n)) at the end.
+-- Scores rank the published (rounded) columns, ties broken by customer_id, so they are deterministic.
 create materialized view features.customer_features as
 with
 
@@ -83,7 +84,7 @@ final as (
         round(customers.returns_value / nullif(customers.monetary, 0), 4) as return_rate,
         ntile(5) over (order by customers.recency_days desc, customers.customer_id) as r_score,
         ntile(5) over (order by customers.frequency, customers.customer_id) as f_score,
-        ntile(5) over (order by customers.monetary, customers.customer_id) as m_score
+        ntile(5) over (order by round(customers.monetary, 2), customers.customer_id) as m_score
     from customers
 )
 
