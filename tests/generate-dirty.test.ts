@@ -47,7 +47,7 @@ beforeAll(() => {
 /** every generated file with its manifest entry and its load */
 async function files() {
   const { rows: loads } = await db.pool.query<{ load_id: number; source: string; status: string; rows_read: number; rows_staged: number; rows_rejected: number }>(
-    'select load_id, source, status, rows_read, rows_staged, rows_rejected from meta.loads order by load_id',
+    'select load_id::int, source, status, rows_read::int, rows_staged::int, rows_rejected::int from meta.loads order by load_id',
   );
   const entries = [...one.files.map((f, i) => ({ m: one, i, f })), ...many.files.map((f, i) => ({ m: many, i, f }))];
   return entries.map((e) => {
