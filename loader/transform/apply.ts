@@ -58,7 +58,7 @@ async function refresh(c: ClientBase, f: SqlFile, concurrently: boolean): Promis
 
 async function countRows(c: ClientBase, f: SqlFile): Promise<number> {
   const { rows } = await c.query<{ n: number }>(`select count(*)::bigint as n from ${qualified(f.schema, f.object)}`);
-  return rows[0]!.n;
+  return Number(rows[0]!.n);
 }
 
 export async function applyFile(c: ClientBase, f: SqlFile, ctx: ApplyContext): Promise<FileResult> {

@@ -55,7 +55,7 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
     locked = true;
     await c.query(`update meta.transform_runs set status = 'failed', finished_at = now(), error = 'interrupted: the process ended before the run finished' where status = 'running'`);
     const { rows } = await c.query<{ run_id: number }>('insert into meta.transform_runs (is_full) values (false) returning run_id');
-    const runId = rows[0]!.run_id;
+    const runId = Number(rows[0]!.run_id);
     let reason: string | undefined;
     try {
       await c.query('begin isolation level repeatable read');
@@ -102,7 +102,7 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
            from meta.transform_loads where run_id = $1`,
         [runId],
       );
-      const s = sums[0]!;
+      const s = Object.fromEntries(Object.entries(sums[0]!).map(([k, v]) => [k, Number(v)])) as (typeof sums)[0] & object;
       await c.query(
         `update meta.transform_runs set status = 'complete', finished_at = clock_timestamp(), is_full = $2, full_reason = $3,
            loads_processed = $4, rows_processed = $5, files = $6 where run_id = $1`,

@@ -24,9 +24,9 @@ export async function readState(c: ClientBase): Promise<LoadState> {
   const max = await c.query<{ max: number | null }>('select max(load_id) as max from meta.transform_loads');
   return {
     stored: new Map(files.rows.map((r) => [r.file, r.sha256])),
-    processedNotComplete: gone.rows.map((r) => r.load_id),
-    pending: complete.rows.filter((r) => !r.is_processed).map((r) => r.load_id),
-    allComplete: complete.rows.map((r) => r.load_id),
-    maxProcessed: max.rows[0]?.max ?? undefined,
+    processedNotComplete: gone.rows.map((r) => Number(r.load_id)),
+    pending: complete.rows.filter((r) => !r.is_processed).map((r) => Number(r.load_id)),
+    allComplete: complete.rows.map((r) => Number(r.load_id)),
+    maxProcessed: max.rows[0]?.max == null ? undefined : Number(max.rows[0].max),
   };
 }
