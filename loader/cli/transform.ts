@@ -5,6 +5,9 @@ import { parseArgs } from 'node:util';
 import { openDatabase } from '../db.js';
 import { EXIT, UserError } from '../errors.js';
 import { runTransform, type TransformResult } from '../transform/index.js';
+import { wantsWatch } from '../watch/args.js';
+import { transformWithRunner } from '../watch/transform-adapter.js';
+import { runTransformWatch } from '../watch/transform-service.js';
 import { runMain } from './main.js';
 
 export const transformOptions = {
@@ -39,6 +42,8 @@ export function summaryLine(r: TransformResult): string {
 }
 
 runMain('transform', async () => {
+  // --watch: the long-running service (loader/watch/)
+  if (wantsWatch(process.argv.slice(2))) return runTransformWatch(process.argv.slice(2), transformWithRunner);
   const args = parseTransformArgs(process.argv.slice(2));
   if (args.help) {
     console.log(USAGE);
