@@ -3,6 +3,8 @@
  * per-service login roles the compose stack makes with docker/service-roles.sh.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import pg from 'pg';
@@ -50,27 +52,47 @@ async function featureRelations(): Promise<string[]> {
 
 const denied = '42501';
 
-beforeAll(async () => {
-  // a features object made the way `transform --watch` makes its objects: by a session acting as transformer
-  await db.pool.query(`insert into meta.loads (source, sha256, byte_size, rows_read, rows_staged, rows_rejected, status, finished_at)
-                       values ('a.csv', repeat('a', 64), 1, 0, 0, 0, 'complete', now())`);
-  const c = await connectAs(logins.transformer);
+beforeAll(() => {
+  // the real pipeline, each step as its compose login: a small file loaded as the loader, then the
+  // transform (which creates the features objects) as the transformer
+  const dir = mkdtempSync(join(tmpdir(), 'roles-'));
+  const file = join(dir, 'day.csv');
+  writeFileSync(file, [
+    'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
+    '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom',
+    '536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,1.85,17850.0,United Kingdom',
+  ].join('\n') + '\n');
   try {
-    await c.query(`create materialized view features.services_probe as select customer_id, count(*) as line_count from core.transactions group by customer_id`);
+    for (const [cli, login, args] of [['load', logins.loader, [file]], ['transform', logins.transformer, []]] as const) {
+      const run = spawnSync(process.execPath, [join(projectRoot, 'dist', 'loader', 'cli', `${cli}.js`), ...args], { env: libpqEnv(db.url, login), encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`${cli} as ${login.user} exited ${run.status}: ${run.stderr}`);
+    }
   } finally {
-    await c.end();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
 describe('analyst', () => {
-  it('reads every relation of features, and the transform made them readable by itself', async () => {
+  it('reads every relation of features, and meta.load_summary', async () => {
     const relations = await featureRelations();
-    expect(relations).toContain('features.services_probe');
-    for (const rel of relations) expect(await as('analyst', `select * from ${rel} limit 1`), rel).toBe('ok');
+    expect(relations).toEqual(expect.arrayContaining(['features.customer_cohorts', 'features.customer_features', 'features.daily_sales', 'features.product_features']));
+    for (const rel of [...relations, 'meta.load_summary']) expect(await as('analyst', `select * from ${rel} limit 1`), rel).toBe('ok');
+    const c = await db.pool.connect();
+    try {
+      await c.query('begin');
+      await c.query('set local role analyst');
+      const { rows } = await c.query<{ customer_id: number; frequency: string }>('select customer_id, frequency::text from features.customer_features');
+      expect(rows).toEqual([{ customer_id: 17850, frequency: '2' }]);
+    } finally {
+      await c.query('rollback');
+      c.release();
+    }
   });
 
   it('is refused staging, core and the ledger', async () => {
-    for (const rel of ['staging.transactions', 'staging.load_rejects', 'core.transactions', 'core.quarantine', 'meta.loads']) {
+    const meta = await db.pool.query<{ name: string }>(`select format('meta.%I', table_name) as name from information_schema.tables where table_schema = 'meta' and table_type = 'BASE TABLE'`);
+    expect(meta.rows.length).toBeGreaterThan(1);
+    for (const rel of ['staging.transactions', 'staging.load_rejects', 'core.transactions', 'core.quarantine', ...meta.rows.map((r) => r.name)]) {
       expect(await as('analyst', `select * from ${rel} limit 1`), rel).toBe(denied);
     }
   });
@@ -81,8 +103,8 @@ describe('analyst', () => {
       `delete from core.transactions`,
       `truncate core.quarantine`,
       `update meta.loads set source = 'x'`,
-      `refresh materialized view features.services_probe`,
-      `drop materialized view features.services_probe`,
+      `refresh materialized view features.customer_features`,
+      `drop materialized view features.daily_sales`,
       `create table features.mine (x int)`,
       `create view features.mine as select 1 as x`,
       `create table core.mine (x int)`,
@@ -95,8 +117,8 @@ describe('analyst', () => {
   it('logs in as the compose analyst login with the same rights', async () => {
     const c = await connectAs(logins.analyst);
     try {
-      const { rows } = await c.query<{ n: number }>('select count(*)::int as n from features.services_probe');
-      expect(rows[0]!.n).toBe(0);
+      const { rows } = await c.query<{ n: number }>('select count(*)::int as n from features.daily_sales');
+      expect(rows[0]!.n).toBe(1);
       await expect(c.query('select 1 from staging.transactions limit 1')).rejects.toMatchObject({ code: denied });
       await expect(c.query('select 1 from core.transactions limit 1')).rejects.toMatchObject({ code: denied });
       await expect(c.query('create table features.mine (x int)')).rejects.toMatchObject({ code: denied });
@@ -110,7 +132,7 @@ describe('loader and transformer', () => {
   it('loader writes staging and the ledger only', async () => {
     expect(await as('loader', `insert into meta.loads (source, sha256) values ('b.csv', repeat('b', 64))`)).toBe('ok');
     expect(await as('loader', `insert into staging.transactions (load_id, line_no) values (1, 2)`)).toBe('ok');
-    for (const sql of ['select 1 from core.transactions', 'insert into core.quarantine (load_id, line_no, reason) values (1, 2, $$bad_quantity$$)', 'select 1 from features.services_probe', 'create table core.mine (x int)']) {
+    for (const sql of ['select 1 from core.transactions', 'insert into core.quarantine (load_id, line_no, reason) values (1, 2, $$bad_quantity$$)', 'select 1 from features.customer_features', 'create table core.mine (x int)']) {
       expect(await as('loader', sql), sql).toBe(denied);
     }
   });
