@@ -214,4 +214,24 @@ describe('load --watch and transform --watch', () => {
     expect(loader.events.map((e) => e.event).slice(-3)).toEqual(['stopping', 'loaded', 'stopped']);
     expect(await s.count(`select count(*) as n from staging.transactions as t join meta.loads as l using (load_id) where l.status = 'complete'`)).toBe(5_000);
   });
+
+  it('two transform watchers process each load once', async () => {
+    const s = await stack();
+    const dir = inbox();
+    const transforms = [s.transform({ WATCH_FALLBACK_SECONDS: '1' }), s.transform({ WATCH_FALLBACK_SECONDS: '1' })];
+    for (const t of transforms) await t.waitFor((e) => e.event === 'transformed' || e.event === 'busy');
+    const loader = s.loader(dir);
+    const sizes = [120, 80, 200, 60];
+    sizes.forEach((n, f) => dropFile(dir, `part-${f}.csv`, lines(`P${f}-`, n)));
+    const all = [loader, ...transforms];
+    await until(async () => (await s.count(`select count(*) as n from meta.loads where status = 'complete'`)) === sizes.length, all);
+    await until(async () => (await s.count('select count(*) as n from meta.transform_loads')) === sizes.length, all);
+    for (const p of all) expect(await p.stop()).toBe(0);
+
+    const total = sizes.reduce((x, y) => x + y, 0);
+    expect(await s.count('select count(*) as n from core.transactions')).toBe(total);
+    // no load went through the transform twice
+    expect(await s.count(`select coalesce(sum(loads_processed), 0) as n from meta.transform_runs where status = 'complete'`)).toBe(sizes.length);
+    expect(await s.count(`select count(*) as n from meta.transform_runs where status <> 'complete'`)).toBe(0);
+  });
 });
