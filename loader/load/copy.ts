@@ -115,7 +115,6 @@ export class CopySink {
       for (const off of this.detach.splice(0)) off();
     }
     if (this.failure) throw this.failure;
-    if (process.env.LOAD_DEBUG) process.stderr.write(`copy rows per stream: ${this.streams.map((s) => s.rowCount).join(', ')}\n`);
     return this.streams.reduce((n, s) => n + s.rowCount, 0);
   }
 }

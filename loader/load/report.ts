@@ -36,10 +36,11 @@ function barLine(source: string, b: Bar, width: number): string {
   const rate = secs > 0 ? Math.round(b.rows / secs) : 0;
   const frac = b.total ? Math.min(1, b.bytes / b.total) : undefined;
   const eta = frac && frac > 0 ? Math.max(0, Math.round(secs / frac - secs)) : undefined;
-  const mb = (x: number) => (x / 1e6).toFixed(1);
+  const unit = (b.total ?? b.bytes) >= 1e6 ? { d: 1e6, u: 'MB' } : { d: 1e3, u: 'kB' };
+  const mb = (x: number) => (x / unit.d).toFixed(1);
   const cells = 24;
   const bar = frac === undefined ? '' : `[${'#'.repeat(Math.round(frac * cells)).padEnd(cells, '-')}] ${Math.round(frac * 100)}% `;
-  const size = b.total ? `${mb(b.bytes)}/${mb(b.total)} MB` : `${mb(b.bytes)} MB`;
+  const size = b.total ? `${mb(b.bytes)}/${mb(b.total)} ${unit.u}` : `${mb(b.bytes)} ${unit.u}`;
   const line = `${bar}${size}  ${n(rate)} rows/s${eta === undefined ? '' : `  ETA ${eta}s`}  ${source}`;
   return line.length > width ? line.slice(0, width - 1) : line;
 }
