@@ -78,7 +78,9 @@ beforeAll(() => {
       const [key, value] = i.args.split('=');
       stageEnv[key!] = value;
     } else if (i.op === 'RUN') {
-      const run = spawnSync('sh', ['-c', runCommand(i.args)], { cwd: app, env: { ...process.env, ...stageEnv }, encoding: 'utf8' });
+      // the exact command; npm may take packages from this machine's cache first (as a warm cache mount would)
+      const env = { ...process.env, ...stageEnv, npm_config_prefer_offline: 'true' };
+      const run = spawnSync('sh', ['-c', runCommand(i.args)], { cwd: app, env, encoding: 'utf8' });
       if (run.status !== 0) throw new Error(`RUN ${i.args} failed: ${run.stderr}`);
     }
   }
