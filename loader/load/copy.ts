@@ -30,30 +30,48 @@ export class Connections {
     return this.ctlClient;
   }
 
+  /** connection i of copyClients, started (copyClients[i] once it is up) */
+  private connecting: Promise<pg.Client>[] = [];
+
   async copyClient(k: number): Promise<pg.Client> {
-    while (this.copyClients.length <= k) this.copyClients.push(await this.connect());
+    this.warm(k + 1);
+    while (this.copyClients.length <= k) this.copyClients.push(await this.connecting[this.copyClients.length]!);
     return this.copyClients[k]!;
+  }
+
+  /** Start connecting up to n COPY connections in the background (a large file will want them). */
+  warm(n: number): void {
+    while (this.connecting.length < n) {
+      const p = this.connect();
+      p.catch(() => undefined);
+      this.connecting.push(p);
+    }
   }
 
   /** Close the COPY connections: a COPY in flight is then rolled back by the server, never committed. */
   async closeCopies(): Promise<void> {
+    const pending = this.connecting.slice(this.copyClients.length);
     const copies = this.copyClients;
     this.copyClients = [];
+    this.connecting = [];
+    for (const p of pending) void p.then((c) => c.end()).catch(() => undefined);
     await Promise.all(copies.map((c) => c.end().catch(() => undefined)));
   }
 
   /** Close everything (after a failure: the next file starts on fresh connections). */
   async close(): Promise<void> {
     const all = [this.ctlClient, ...this.copyClients].filter((c): c is pg.Client => c !== undefined);
+    for (const p of this.connecting.slice(this.copyClients.length)) void p.then((c) => c.end()).catch(() => undefined);
     this.ctlClient = undefined;
     this.copyClients = [];
+    this.connecting = [];
     await Promise.all(all.map((c) => c.end().catch(() => undefined)));
   }
 }
 
 /** A lost connection said plainly (the COPY it carried is rolled back by the server). */
 function copyError(err: Error & { code?: string }): Error {
-  if (/^(ECONNRESET|EPIPE|57P01|57P02|57P03)$/.test(err.code ?? '') || /terminat|Connection terminated/i.test(err.message)) {
+  if (/^(ECONNRESET|EPIPE|57P01|57P02|57P03)$/.test(err.code ?? '') || /terminat|EPIPE|ECONNRESET/i.test(err.message)) {
     return Object.assign(new Error(`lost the database connection during COPY (${err.message})`), { code: err.code });
   }
   return err;
@@ -75,7 +93,7 @@ export class CopySink {
 
   private async open(): Promise<void> {
     const client = await this.conns.copyClient(this.streams.length);
-    const stream = client.query(copyFrom(this.sql, { highWaterMark: 2 * 1024 * 1024 }));
+    const stream = client.query(copyFrom(this.sql, { highWaterMark: 1024 * 1024 }));
     const onError = (err: Error) => (this.failure ??= copyError(err));
     stream.on('error', onError);
     client.on('error', onError);
@@ -96,7 +114,9 @@ export class CopySink {
       this.sent += buf.length;
     }
     if (this.streams.every((s) => s.writableNeedDrain)) {
-      await Promise.race(this.streams.map((s) => once(s, 'drain')));
+      await Promise.race(this.streams.map((s) => once(s, 'drain'))).catch((err: Error) => {
+        throw this.failure ?? copyError(err);
+      });
     }
     if (this.failure) throw this.failure;
   }
@@ -111,6 +131,8 @@ export class CopySink {
           await once(s, 'finish');
         }),
       );
+    } catch (err) {
+      throw this.failure ?? copyError(err as Error);
     } finally {
       for (const off of this.detach.splice(0)) off();
     }

@@ -42,6 +42,7 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
   try {
     const raw = await openRaw(src);
     closeRaw = raw.close;
+    if ((raw.size ?? 0) >= EARLY_HASH_BYTES) conns.warm(opt.streams);
     // a small file is hashed first; a large one in a worker thread while its rows already stream
     const early = src.kind === 'file' && (raw.size ?? 0) >= EARLY_HASH_BYTES ? hashInWorker(src.path) : undefined;
     early?.catch(() => undefined);

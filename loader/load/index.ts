@@ -46,7 +46,7 @@ export async function loadSources(db: Database, sources: string[], options: Load
         const result = await loadOne(conns, list[i]!, {
           force: options.force ?? false,
           streams: Math.max(1, options.streamsPerFile ?? 2),
-          splitAfter: options.splitAfterBytes ?? 8 * 1024 * 1024,
+          splitAfter: options.splitAfterBytes ?? 2 * 1024 * 1024,
           emit,
         });
         results[i] = result;

@@ -34,6 +34,6 @@ export interface LoadOptions {
   onEvent?: (event: LoadEvent) => void;
   /** COPY streams per file (default 2): a file goes over a second connection after `splitAfterBytes` */
   streamsPerFile?: number;
-  /** default 8 MiB */
+  /** default 2 MiB */
   splitAfterBytes?: number;
 }
