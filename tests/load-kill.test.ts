@@ -13,7 +13,7 @@ import { bundledDataDir, projectRoot } from '../loader/paths.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
 import { expectAccounted, loadCli, loads, runLoad } from './support/load.js';
 
-const ROWS = 400_000;
+const ROWS = 250_000;
 let db: TestDatabase;
 let dir: string;
 let big: string;

@@ -218,6 +218,18 @@ describe('sources', () => {
   });
 });
 
+describe('command line', () => {
+  it('a usage error is one line and exit 2, before anything is loaded', async () => {
+    const run = await runLoad(db, ['--jobs', 'many', join(fixtures, 'online-retail-ii.csv')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe('load: --jobs must be a whole number from 1 to 64, got "many"');
+    expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    const unknown = await runLoad(db, ['--frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^load: Unknown option '--frobnicate'/);
+  });
+});
+
 describe('once only', () => {
   it('skips bytes already loaded whatever the name; --force replaces the earlier load in one step', async () => {
     const bytes = `${HEADER}\n77,A,ONCE,1,2011-01-01 10:00:00,1.00,1,UK\n77,B,ONLY,1,2011-01-01 10:00:00,1.00,1,UK\n`;
