@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
@@ -189,6 +189,22 @@ describe('Dockerfile', () => {
     expect(pkg.scripts.build).toBeDefined();
     const fromBuild = inStage(last, 'COPY').filter((i) => i.args.startsWith('--from='));
     expect(fromBuild.map((i) => i.args)).toEqual(['--from=build /app/dist ./dist']);
+  });
+
+  it('gives the build stage everything tsc compiles: the folders tsconfig.json includes, importing nothing outside them', () => {
+    const copied = inStage(0, 'COPY').flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const tsconfig = JSON.parse(readProjectFile('tsconfig.json')) as { include: string[] };
+    const roots = tsconfig.include.map((pattern) => pattern.split('/')[0]!);
+    for (const root of [...roots, 'tsconfig.json', 'package.json', 'package-lock.json']) expect(copied, root).toContain(root);
+    const sources = roots.flatMap((root) => readdirSync(join(projectRoot, root), { recursive: true, encoding: 'utf8' }).map((f) => join(root, f))).filter((f) => f.endsWith('.ts'));
+    expect(sources.length).toBeGreaterThan(10);
+    for (const file of sources) {
+      for (const m of readProjectFile(file).matchAll(/(?:from\s+|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
+        const target = join(dirname(file), m[1]!).replace(/\.js$/, '.ts');
+        expect(roots.some((root) => target.startsWith(root + '/')), `${file} imports ${m[1]}`).toBe(true);
+        expect(existsSync(join(projectRoot, target)), `${file} imports ${m[1]}`).toBe(true);
+      }
+    }
   });
 
   it('installs no dev tooling at run time, runs as a non-root user and bakes in no secret', () => {
