@@ -25,8 +25,8 @@ export interface Termination {
 /**
  * The first SIGTERM or SIGINT aborts `signal`: the service finishes or drops what it is doing and returns.
  * If it is still busy `graceMs` later (or a second signal comes), the work in progress is abandoned: the
- * process exits 0 and its connections close, so PostgreSQL rolls back every open transaction (a load is
- * atomic: nothing of a file is visible until its load commits).
+ * process exits 0 and its connections close. A load that never completed is never visible downstream (and
+ * the next loader cleans up what it left); a transform run is one transaction, rolled back.
  */
 export function onTermination(graceMs: number, log: EventLog): Termination {
   const controller = new AbortController();
@@ -34,7 +34,7 @@ export function onTermination(graceMs: number, log: EventLog): Termination {
   const abandon = (): void => {
     // finished, but a handle still keeps the process alive: exit as it would have
     if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-    log('abandoned', { reason: 'still busy when the grace time ran out; open transactions are rolled back' });
+    log('abandoned', { reason: 'still busy when the grace time ran out: the work in progress is dropped, never half-visible' });
     process.exit(0);
   };
   const handler = (name: NodeJS.Signals): void => {
