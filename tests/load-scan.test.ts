@@ -140,8 +140,8 @@ describe('record scanner', () => {
   });
 
   it('writes only the kept columns when the file has extras', () => {
-    const r = scanAllChunkings('a,extra,b,c\n"x,1","drop, me",y,\n', { fieldCount: 4, keep: [true, false, true, true] });
-    expect(r.text).toBe('7,2,"a","b","c"\n7,3,"x,1","y",\n');
+    const r = scanAllChunkings('a,extra,b,c\n"x,1","drop, me",y,\nx\ry,drop,b,""\n', { fieldCount: 4, keep: [true, false, true, true] });
+    expect(r.text).toBe('7,2,a,b,c\n7,3,"x,1",y,\n7,4,"x\ry","b",""\n');
   });
 
   it('keeps multi-byte UTF-8 cut across chunks', () => {

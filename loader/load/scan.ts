@@ -214,7 +214,7 @@ export class RecordScanner {
       if (reason === undefined && commas + 1 !== fieldCount) reason = 'field_count';
       if (reason !== undefined) this.reject(lineNo, reason, data.subarray(pos, recEnd));
       else {
-        const fields = bareCr || this.opt.keep ? this.rewrite(data, pos, recEnd) : undefined;
+        const fields = bareCr ? this.rewrite(data, pos, recEnd) : undefined;
         const need = prefix.length + 24 + (fields ? maxWrittenLength(fields) : recEnd - pos);
         if (o + need > cap) {
           // out of room: hand over what is written, continue in a fresh buffer
@@ -227,6 +227,7 @@ export class RecordScanner {
         for (let k = digits.start; k < 24; k++) buf[o++] = digits.d[k]!;
         buf[o++] = COMMA;
         if (fields) o = writeFields(buf, o, fields);
+        else if (this.opt.keep) o = this.keptFields(data, pos, recEnd, buf, o);
         else if (buf === w) {
           w.copyWithin(o, pos, recEnd);
           o += recEnd - pos;
@@ -249,6 +250,28 @@ export class RecordScanner {
     const start = buf === w ? len : 0;
     if (o > start) this.opt.onData(buf.subarray(start, o));
     return pos;
+  }
+
+  /** Extra columns dropped: the kept fields' bytes are copied as they are (a CSV field stays a CSV field). */
+  private keptFields(data: Buffer, start: number, end: number, out: Buffer, o: number): number {
+    const keep = this.opt.keep!;
+    let k = 0;
+    let fieldStart = start;
+    let inQuote = false;
+    let first = true;
+    for (let i = start; i <= end; i++) {
+      const c = i < end ? data[i] : COMMA;
+      if (c === QUOTE) inQuote = !inQuote;
+      else if (c === COMMA && !inQuote) {
+        if (keep[k++]) {
+          if (!first) out[o++] = COMMA;
+          first = false;
+          o += data.copy(out, o, fieldStart, i);
+        }
+        fieldStart = i + 1;
+      }
+    }
+    return o;
   }
 
   private rewrite(data: Buffer, start: number, end: number) {
