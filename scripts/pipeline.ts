@@ -28,7 +28,10 @@ try {
   }
   await step('migrate', ['dist/loader/cli/migrate.js']);
   await step('load', ['dist/loader/cli/load.js']);
+  await step('transform', ['dist/loader/cli/transform.js', '--quiet', '--summary']);
   console.log('\nThe database is ready. Connect with: npm run db:url');
+  if (startedHere) console.log('(npm start stops the embedded server it started: run npm run db:start first to keep it up)');
+  console.log('Read-only users: grant analyst to <login role>; they can select features.* and meta.load_summary.');
 } catch (err) {
   const e = err as { exitCode?: number; message: string; stderr?: string };
   console.error(`start: ${e.stderr?.trim() || e.message}`);

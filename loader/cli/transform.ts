@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { openDatabase } from '../db.js';
 import { EXIT, UserError } from '../errors.js';
 import { runTransform, type TransformResult } from '../transform/index.js';
+import { pipelineSummary } from '../transform/summary.js';
 import { wantsWatch } from '../watch/args.js';
 import { transformWithRunner } from '../watch/transform-adapter.js';
 import { runTransformWatch } from '../watch/transform-service.js';
@@ -15,13 +16,15 @@ export const transformOptions = {
   'no-wait': { type: 'boolean', default: false },
   quiet: { type: 'boolean', short: 'q', default: false },
   'sql-dir': { type: 'string' },
+  summary: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const USAGE = `usage: transform [--full] [--no-wait] [--quiet] [--sql-dir DIR]
+const USAGE = `usage: transform [--full] [--no-wait] [--quiet] [--summary] [--sql-dir DIR]
   --full        rebuild core from every complete load (default: only loads completed since the last transform)
   --no-wait     if another transform is running, exit with code 3 instead of waiting for it
   --quiet       print only the summary line
+  --summary     then print what the database holds: rows loaded, rejected, quarantined, duplicates; rows per feature view
   --sql-dir DIR run the SQL files of DIR instead of sql/ (to try a change)`;
 
 export function parseTransformArgs(argv: string[]) {
@@ -58,6 +61,7 @@ runMain('transform', async () => {
       log: (line) => (args.quiet && !line.startsWith('another transform') ? undefined : console.error(line)),
     });
     console.log(summaryLine(result));
+    if (args.summary) for (const line of await pipelineSummary(db.pool)) console.log(line);
     return EXIT.ok;
   } finally {
     await db.close();

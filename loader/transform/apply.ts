@@ -5,7 +5,7 @@ import { EXIT, UserError } from '../errors.js';
 import { dropObject, objectState, qualified } from './catalog.js';
 import type { SqlFile } from './files.js';
 import { formatSqlError, type PgErrorFields } from './sql-error.js';
-import { splitStatements } from './statements.js';
+import { splitStatements, statementMode } from './statements.js';
 
 export type FileAction = 'run' | 'create' | 'refresh' | 'skip';
 
@@ -18,6 +18,8 @@ export interface FileResult {
 }
 
 export interface ApplyContext {
+  /** a full rebuild: statements marked `-- when: incremental` are skipped (and the other way round) */
+  full: boolean;
   /** the file's text differs from the one last applied */
   changed: boolean;
   /** core changed in this run (new loads, or a rebuild): materialized views must be refreshed */
@@ -29,9 +31,11 @@ function isPgError(err: unknown): err is PgErrorFields & Error {
 }
 
 /** Run every statement of the file; a failure becomes a UserError naming file, line, column, with a caret. */
-async function runStatements(c: ClientBase, f: SqlFile): Promise<number> {
+async function runStatements(c: ClientBase, f: SqlFile, full: boolean): Promise<number> {
   let rows = 0;
   for (const statement of splitStatements(f.text)) {
+    const when = statementMode(statement.text);
+    if (when && when !== (full ? 'full' : 'incremental')) continue;
     try {
       const r = await c.query(statement.text);
       rows += r.rowCount ?? 0;
@@ -65,7 +69,7 @@ export async function applyFile(c: ClientBase, f: SqlFile, ctx: ApplyContext): P
   const started = performance.now();
   const done = (action: FileAction, rows: number | null): FileResult => ({ file: f.file, action, ms: Math.round(performance.now() - started), rows });
   const before = await objectState(c, f.schema, f.object);
-  if (before?.kind === 'table') return done('run', await runStatements(c, f));
+  if (before?.kind === 'table') return done('run', await runStatements(c, f, ctx.full));
   if (before && !ctx.changed) {
     if (before.kind !== 'matview' || (!ctx.dataChanged && before.populated)) return done('skip', null);
     return done('refresh', await refresh(c, f, before.populated));
@@ -73,7 +77,7 @@ export async function applyFile(c: ClientBase, f: SqlFile, ctx: ApplyContext): P
   // new or changed: drop what the file defined (and, by cascade, its dependents: their files come later
   // in path order and find their object missing, so they are recreated too), then run the file
   if (before) await dropObject(c, f.schema, f.object, before.kind);
-  await runStatements(c, f);
+  await runStatements(c, f, ctx.full);
   const after = await objectState(c, f.schema, f.object);
   if (!after) throw new UserError(`${f.file}: ran, but did not create ${f.schema}.${f.object} (a file defines the object it is named after)`, EXIT.failed);
   if (after.kind === 'matview') return done('create', after.populated ? await countRows(c, f) : await refresh(c, f, false));

@@ -60,6 +60,8 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
     try {
       await c.query('begin isolation level repeatable read');
       await c.query(`select set_config('transform.run_id', $1, true)`, [String(runId)]);
+      // one transform at a time: it may sort and hash a whole rebuild in memory rather than on disk
+      await c.query(`set local work_mem = '128MB'`);
       const state = await readState(c);
       const planFiles = [];
       for (const f of files) planFiles.push({ file: f.file, sha256: f.sha256, isStep: await isStep(c, f) });
@@ -76,7 +78,7 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       const changed = changedFiles(planFiles, state.stored);
       const results: FileResult[] = [];
       for (const f of files) {
-        const r = await applyFile(c, f, { changed: changed.has(f.file), dataChanged: full || batch.length > 0 });
+        const r = await applyFile(c, f, { full, changed: changed.has(f.file), dataChanged: full || batch.length > 0 });
         log(`${f.file}: ${r.action}${r.rows === null ? '' : `, ${r.rows} rows`} (${r.ms} ms)`);
         results.push(r);
         await c.query(

@@ -83,3 +83,9 @@ export function offsetOfPosition(text: string, position: number): number {
   }
   return offset;
 }
+
+/** A statement marked with a comment line `-- when: full` (or `incremental`) runs only in that kind of run. */
+export function statementMode(text: string): 'full' | 'incremental' | undefined {
+  const m = /^\s*--\s*when:\s*(full|incremental)\s*$/m.exec(text);
+  return m ? (m[1] as 'full' | 'incremental') : undefined;
+}
