@@ -61,7 +61,7 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     result.loadId = loadId;
     let sha256 = known?.sha256;
     let earlySha: string | undefined;
-    void early?.then((h) => (earlySha = h.sha256));
+    void early?.then((h) => (earlySha = h.sha256), () => undefined); // a failed hash is reported by settleSha
     /** the early hash is in: claim it (before any COPY commits); throws Skip when another load has these bytes */
     const settleSha = async (wait: boolean) => {
       if (!early || sha256 || (!wait && !earlySha)) return;
