@@ -170,6 +170,16 @@ describe('sources', () => {
     expect(rows[0].sha256).toBe(createHash('sha256').update(readFileSync(join(sub, 'b.csv.gz'))).digest('hex'));
   });
 
+  it('fails a truncated gzip file with a clear reason and leaves nothing of it', async () => {
+    const gz = gzipSync(csv('trunc') + 'trunc,C,Z,3,2011-01-01 10:00:00,3.00,2,UK\n'.repeat(5000));
+    const path = file('truncated.csv.gz', gz.subarray(0, gz.length - 40));
+    const [r] = await loadSources(database, [path]);
+    expect(r).toMatchObject({ status: 'failed', error: 'not valid gzip data (unexpected end of file)' });
+    const rows = (await loads(db)).filter((l) => l.source === path);
+    expect(rows.map((l) => l.status)).toEqual(['failed']);
+    expect(await staged(rows[0]!.load_id)).toEqual([]);
+  });
+
   it('reads stdin ("-"), and skips the same bytes on stdin again', async () => {
     const first = await runLoad(db, ['--json', '-'], { input: csv('stdin') });
     expect(first.code).toBe(0);
