@@ -144,6 +144,22 @@ describe('loader and transformer', () => {
   });
 });
 
+describe('transformer statistics', () => {
+  it('the transform login may ANALYZE what it reads and writes on PostgreSQL 17+ (MAINTAIN); on 15 and 16 only the owner can', async () => {
+    const c = await connectAs(logins.transformer);
+    const notices: string[] = [];
+    c.on('notice', (n) => notices.push(n.message ?? ''));
+    try {
+      const version = Number((await c.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0]!.v);
+      for (const table of ['staging.transactions', 'core.transactions', 'meta.loads', 'meta.transform_loads']) await c.query(`analyze ${table}`);
+      if (version >= 170000) expect(notices).toEqual([]);
+      else expect(notices.filter((n) => /skipping/.test(n))).toHaveLength(4);
+    } finally {
+      await c.end();
+    }
+  });
+});
+
 describe('docker/service-roles.sh', () => {
   it('makes one plain login per service, member of its role; loader and transform sessions act as that role', async () => {
     expect(logins.output).toContain('service roles ready');
