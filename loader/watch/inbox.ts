@@ -75,7 +75,7 @@ export async function watchInbox(o: InboxOptions): Promise<void> {
       if (!unreadable) o.log('inbox_unreadable', { dir: o.dir, error: errorText(err) });
       unreadable = true;
     }
-    const ready = listing ? (settler.observe(listing, Date.now()) as InboxFile[]) : [];
+    const ready = listing ? settler.observe(listing, Date.now()) : [];
     if (ready.length && !o.signal.aborted) await hand(o, settler, ready);
     await pause(o.pollMs, o.signal);
   }

@@ -32,12 +32,12 @@ export class Settler {
   constructor(private readonly settleMs: number) {}
 
   /** Feed one listing taken at `now`; returns the files that are complete and not yet handed over, in name order. */
-  observe(listing: readonly Observation[], now: number): Observation[] {
+  observe<T extends Observation>(listing: readonly T[], now: number): T[] {
     const present = new Set(listing.map((o) => o.name));
     for (const map of [this.seen, this.handed, this.notBefore]) {
       for (const name of map.keys()) if (!present.has(name)) map.delete(name); // gone: forget it
     }
-    const ready: Observation[] = [];
+    const ready: T[] = [];
     for (const o of listing) {
       const sig = signature(o);
       const before = this.seen.get(o.name);
