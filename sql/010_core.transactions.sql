@@ -9,20 +9,23 @@
 -- A statement marked `-- when: full` runs only in a full rebuild (core was emptied by the runner), one
 -- marked `-- when: incremental` only otherwise.
 
+-- the batch's staged rows, copied once and analyzed: the lookups and joins below are then planned
+-- on real row counts (staging may never have been analyzed; estimated at one row, its joins would be
+-- nested loops that re-run a lookup for every row)
+create temp table transform_staged on commit drop as
+select staged.*
+from staging.transactions as staged
+inner join pg_temp.transform_batch as transform_batch on transform_batch.load_id = staged.load_id
+inner join meta.loads as loads on loads.load_id = staged.load_id
+where loads.status = 'complete';
+
+analyze pg_temp.transform_staged;
+
 create temp table transform_parsed on commit drop as
 with
 
-batch as (
-    select transform_batch.load_id
-    from pg_temp.transform_batch as transform_batch
-    inner join meta.loads as loads on loads.load_id = transform_batch.load_id
-    where loads.status = 'complete'
-),
-
 staged as not materialized (
-    select staged.*
-    from staging.transactions as staged
-    inner join batch on batch.load_id = staged.load_id
+    select * from pg_temp.transform_staged
 ),
 
 -- Each distinct staged text of quantity, unit_price, invoice_date and customer_id is checked and
@@ -214,6 +217,8 @@ final as (
 )
 
 select * from final;
+
+analyze pg_temp.transform_parsed;
 
 insert into core.quarantine (
     load_id, line_no, invoice_no, stock_code, description, quantity,
