@@ -1,6 +1,7 @@
 /** The benchmark's pure parts: options, statistics, the rotation of contenders, the printed table. */
 import { describe, expect, it } from 'vitest';
 
+import { measure } from '../loader/bench/measure.js';
 import { goals, median, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
 
 describe('bench statistics', () => {
@@ -68,5 +69,16 @@ describe('bench goals', () => {
     expect(got.map((g) => g.met)).toEqual([true, true, false, true]);
     expect(got.map((g) => g.value)).toEqual(['0.80 ×', '140 MB', '3.50 ×', '10 %']);
     expect(goals([], null).every((g) => g.met === null)).toBe(true);
+  });
+});
+
+describe('bench measurement', () => {
+  it('reports exit code, output and the peak memory of the command', async () => {
+    const script = 'const b = Buffer.alloc(80 * 1024 * 1024, 1); setTimeout(() => { console.log(b[5]); process.exit(3); }, 300);';
+    const m = await measure(process.execPath, ['-e', script], process.env);
+    expect(m.exitCode).toBe(3);
+    expect(m.stdout.trim()).toBe('1');
+    expect(m.peakRssMb).toBeGreaterThan(80);
+    expect(m.seconds).toBeGreaterThan(0);
   });
 });
