@@ -240,12 +240,18 @@ from pg_temp.transform_parsed as parsed
 where parsed.reason is not null;
 
 -- when: full
--- a bulk insert into an empty table is many times faster without its indexes: they are dropped here
--- and built again below, as migrations/1700000000000 (primary key) and 1700000002000 (dedup key) define them
-alter table core.transactions drop constraint transactions_pkey;
-
--- when: full
-drop index core.transactions_dedup_key;
+-- A bulk insert into an empty table is many times faster without its indexes: they are dropped here
+-- and built again below, as migrations/1700000000000 (primary key) and 1700000002000 (dedup key) define
+-- them. Only the table's owner may do so; another role (e.g. transformer, when it does not own core)
+-- keeps the indexes and inserts through them, slower but the same.
+do $$
+begin
+    if pg_has_role(current_user, (select relowner from pg_class where oid = 'core.transactions'::regclass), 'usage') then
+        alter table core.transactions drop constraint transactions_pkey;
+        drop index core.transactions_dedup_key;
+    end if;
+end
+$$;
 
 -- when: full
 -- every row is new: keep the first loaded copy of each (distinct on, by load_id then line_no)
@@ -277,11 +283,17 @@ order by
     parsed.load_id, parsed.line_no;
 
 -- when: full
-alter table core.transactions add constraint transactions_pkey primary key (load_id, line_no);
-
--- when: full
-create unique index transactions_dedup_key on core.transactions
-    (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country) nulls not distinct;
+do $$
+begin
+    if to_regclass('core.transactions_pkey') is null then
+        alter table core.transactions add constraint transactions_pkey primary key (load_id, line_no);
+    end if;
+    if to_regclass('core.transactions_dedup_key') is null then
+        create unique index transactions_dedup_key on core.transactions
+            (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country) nulls not distinct;
+    end if;
+end
+$$;
 
 -- when: incremental
 -- rows offered in (load_id, line_no) order: of equal rows the first loaded is inserted, later ones

@@ -185,13 +185,15 @@ describe('transform runner', () => {
     expect(Math.min(...counts)).toBeGreaterThan(0);
   });
 
-  it('analyst can read every feature view and meta.load_summary, nothing else, when transformer ran the transform', async () => {
+  it('transformer can run it (also --full); analyst can read every feature view and meta.load_summary, nothing else', async () => {
     const db = await freshDatabase();
     await stageRows(db.pool, sales(20, '9'));
     const asTransformer = new pg.Pool({ connectionString: db.url, max: 2 });
     asTransformer.on('connect', (c) => void c.query('set role transformer'));
     try {
       await runTransform({ pool: asTransformer });
+      // a full rebuild by a role that does not own core keeps core's indexes (it may not drop them)
+      expect(await runTransform({ pool: asTransformer }, { full: true })).toMatchObject({ full: true, rowsClean: 20 });
     } finally {
       await asTransformer.end();
     }
