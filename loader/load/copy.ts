@@ -39,10 +39,18 @@ export class Connections {
     return this.copyClients[k]!;
   }
 
-  /** Start connecting up to n COPY connections in the background (a large file will want them). */
+  /**
+   * Start connecting up to n COPY connections in the background (a large file will want them).
+   * Their commits do not wait for the WAL flush (synchronous_commit off): safe, because a load only
+   * becomes complete in a later, synchronous commit on the ledger connection, which flushes the WAL
+   * of the COPYs before it; a crash in between leaves the load running, then cleaned and reloaded.
+   */
   warm(n: number): void {
     while (this.connecting.length < n) {
-      const p = this.connect();
+      const p = this.connect().then(async (c) => {
+        await c.query('set synchronous_commit = off');
+        return c;
+      });
       p.catch(() => undefined);
       this.connecting.push(p);
     }
