@@ -15,7 +15,7 @@ import { $, which } from 'zx';
 import { runMain } from '../loader/cli/main.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type Step } from '../loader/bench/steps.js';
-import { BENCH_USAGE, goalLines, goals, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
+import { BENCH_USAGE, goalLines, goals, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
 import { projectRoot } from '../loader/paths.js';
@@ -86,13 +86,13 @@ runMain('bench', async () => {
           if (notes[c]) continue; // failed earlier in this size
           if (c === 'pgloader' && samples.pgloader.length > 0 && samples.pgloader[0]!.seconds > PGLOADER_ONE_RUN_SECONDS) continue;
           try {
-            if (c === 'psql \\copy') samples[c].push(await psqlCopy(server, gen.file, rows));
-            else if (c === 'pgloader') samples[c].push(await pgloader(server, gen.file, rows, dataDir));
+            if (c === 'psql \\copy') samples[c].push({ ...(await psqlCopy(server, gen.file, rows)), rep });
+            else if (c === 'pgloader') samples[c].push({ ...(await pgloader(server, gen.file, rows, dataDir)), rep });
             else {
               const p = await pipeline(server, gen.file, gen.dayFile, gen.manifest, hasTransform && !notes['transform --full']);
-              samples[c].push(p.load);
-              if (p.full) samples['transform --full'].push(p.full);
-              if (p.incremental) samples['transform (incremental, +1 day)'].push(p.incremental);
+              samples[c].push({ ...p.load, rep });
+              if (p.full) samples['transform --full'].push({ ...p.full, rep });
+              if (p.incremental) samples['transform (incremental, +1 day)'].push({ ...p.incremental, rep });
               if (p.error) notes['transform --full'] = notes['transform (incremental, +1 day)'] = `failed: ${p.error}`;
             }
             const last = samples[c].at(-1)!;
@@ -106,10 +106,10 @@ runMain('bench', async () => {
       }
       const floor = summarize(samples['psql \\copy'])?.median ?? null;
       const steps = Object.keys(samples) as Step[];
-      const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: s === 'transform (incremental, +1 day)' ? gen.dayRows : rows, summary: notes[s]?.startsWith('failed') ? null : summarize(samples[s]), note: notes[s] }));
+      const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: s === 'transform (incremental, +1 day)' ? gen.dayRows : rows, summary: notes[s]?.startsWith('failed') ? null : summarize(samples[s]), pairRatio: s === 'transform (incremental, +1 day)' ? null : pairRatio(samples[s], samples['psql \\copy']), note: notes[s] }));
       console.log(`\n${rows.toLocaleString('en-US')} rows (${(gen.manifest.expected.rows_read / 1).toLocaleString('en-US')} records, ${args.reps} run(s) each, alternated; incremental: ${gen.dayRows.toLocaleString('en-US')} rows onto the history)\n${table(tableRows, floor)}\n`);
-      const reached = goals(tableRows, floor);
-      console.log(`goals at ${rows.toLocaleString('en-US')} rows (medians):\n${goalLines(reached)}\n`);
+      const reached = goals(tableRows, floor, pairRatio(samples['transform (incremental, +1 day)'], samples['transform --full']));
+      console.log(`goals at ${rows.toLocaleString('en-US')} rows (ratios: median of the pairs with psql):\n${goalLines(reached)}\n`);
       results.push({ rows, dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes });
       if (!args.keep) for (const f of [gen.file, gen.dayFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
     }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { measure } from '../loader/bench/measure.js';
-import { goals, median, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
+import { goals, median, pairRatio, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
 
 describe('bench statistics', () => {
   it('takes the median of odd and even samples', () => {
@@ -23,15 +23,15 @@ describe('bench statistics', () => {
     const out = table(
       [
         { contender: 'psql \\copy', rows: 1000, summary: { n: 3, median: 2, min: 1, max: 3, peakRssMb: 12 } },
-        { contender: 'npm run load', rows: 1000, summary: { n: 3, median: 1, min: 1, max: 1, peakRssMb: 100 } },
+        { contender: 'npm run load', rows: 1000, summary: { n: 3, median: 1, min: 1, max: 1, peakRssMb: 100 }, pairRatio: 0.7 },
         { contender: 'pgloader', rows: 1000, summary: null, note: 'not installed' },
       ],
       2,
     );
     const lines = out.split('\n');
-    expect(lines[0]).toMatch(/median s\s+min s\s+max s\s+rows\/s\s+× psql\s+peak RSS MB/);
+    expect(lines[0]).toMatch(/median s\s+min s\s+max s\s+rows\/s\s+× psql\s+× psql pairs\s+peak RSS MB/);
     expect(lines.find((l) => l.startsWith('psql'))).toMatch(/2\.00\s+1\.00\s+3\.00\s+500\s+1\.00\s+12$/);
-    expect(lines.find((l) => l.startsWith('npm run load'))).toMatch(/1,000\s+0\.50\s+100$/);
+    expect(lines.find((l) => l.startsWith('npm run load'))).toMatch(/1,000\s+0\.50\s+0\.70\s+100$/);
     expect(lines.find((l) => l.startsWith('pgloader'))).toMatch(/not installed$/);
   });
 
@@ -69,6 +69,16 @@ describe('bench goals', () => {
     expect(got.map((g) => g.met)).toEqual([true, true, false, true]);
     expect(got.map((g) => g.value)).toEqual(['0.80 ×', '140 MB', '3.50 ×', '10 %']);
     expect(goals([], null).every((g) => g.met === null)).toBe(true);
+    // pair ratios win over ratios of medians
+    const paired = goals([{ contender: 'npm run load', rows: 1, summary: s(1.6, 140), pairRatio: 0.9 }], 2, 0.2);
+    expect(paired[0]).toMatchObject({ value: '0.90 ×', met: false });
+  });
+
+  it('pairs each run with psql\'s run of the same repetition', () => {
+    const psql = [{ seconds: 2, peakRssMb: null, rep: 0 }, { seconds: 8, peakRssMb: null, rep: 1 }, { seconds: 4, peakRssMb: null, rep: 2 }];
+    const load = [{ seconds: 1, peakRssMb: null, rep: 0 }, { seconds: 4, peakRssMb: null, rep: 1 }, { seconds: 3, peakRssMb: null, rep: 2 }];
+    expect(pairRatio(load, psql)).toBe(0.5); // ratios 0.5, 0.5, 0.75
+    expect(pairRatio(load, [])).toBeNull();
   });
 });
 
