@@ -87,7 +87,13 @@ export class RowGenerator {
       for (let i = 0; i < invoices; i++) minutes[i] = this.model.hours.sample(this.rng) * 60 + this.rng.int(60);
       minutes.sort();
       const prefix = isoDay(day) + ' ';
-      for (let i = 0; i < invoices && this.total.rows < this.limit; i++) this.drawer.draw(this.rng, serial + i, prefix + CLOCK[minutes[i]!]!, this.emitter);
+      for (let i = 0; i < invoices && this.total.rows < this.limit; i++) {
+        this.drawer.draw(this.rng, serial + i, prefix + CLOCK[minutes[i]!]!, this.emitter);
+        if (this.out.length) {
+          yield* this.out; // full pieces go as soon as they are full: memory stays flat at any --volume
+          this.out = [];
+        }
+      }
       this.flush();
       yield* this.out;
       this.out = [];
