@@ -26,13 +26,13 @@ returns as (
     group by transactions.customer_id
 ),
 
--- the country of the latest sale line (ties: greatest invoice_no, byte order)
+-- the country of the latest sale line (ties: greatest invoice_no, then smallest country, byte order)
 latest_country as (
     select distinct on (sales.customer_id)
         sales.customer_id,
         sales.country
     from sales
-    order by sales.customer_id, sales.invoice_date desc, sales.invoice_no collate "C" desc
+    order by sales.customer_id, sales.invoice_date desc, sales.invoice_no collate "C" desc, sales.country collate "C"
 ),
 
 sale_totals as (

@@ -3,21 +3,23 @@
 create materialized view features.customer_cohorts as
 with
 
-sales as not materialized (
+-- one row per (customer, month with a sale)
+customer_months as (
     select
         transactions.customer_id,
         date_trunc('month', transactions.invoice_date)::date as activity_month,
-        transactions.line_amount
+        sum(transactions.line_amount) as revenue
     from core.transactions as transactions
     where transactions.line_kind = 'sale' and transactions.customer_id is not null
+    group by transactions.customer_id, date_trunc('month', transactions.invoice_date)::date
 ),
 
 first_months as (
     select
-        sales.customer_id,
-        min(sales.activity_month) as cohort_month
-    from sales
-    group by sales.customer_id
+        customer_months.customer_id,
+        min(customer_months.activity_month) as cohort_month
+    from customer_months
+    group by customer_months.customer_id
 ),
 
 cohort_sizes as (
@@ -31,12 +33,12 @@ cohort_sizes as (
 cells as (
     select
         first_months.cohort_month,
-        (extract(year from sales.activity_month) - extract(year from first_months.cohort_month)) * 12
-            + extract(month from sales.activity_month) - extract(month from first_months.cohort_month) as month_number,
-        count(distinct sales.customer_id) as active_customers,
-        sum(sales.line_amount) as revenue
-    from sales
-    inner join first_months on first_months.customer_id = sales.customer_id
+        (extract(year from customer_months.activity_month) - extract(year from first_months.cohort_month)) * 12
+            + extract(month from customer_months.activity_month) - extract(month from first_months.cohort_month) as month_number,
+        count(*) as active_customers,
+        sum(customer_months.revenue) as revenue
+    from customer_months
+    inner join first_months on first_months.customer_id = customer_months.customer_id
     group by 1, 2
 ),
 
