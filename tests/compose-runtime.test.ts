@@ -16,7 +16,7 @@ import { bundledDataDir, migrationsDir, projectRoot } from '../loader/paths.js';
 import { interpolateAll, loadCompose, loadEnvExample, parseDockerfile, readProjectFile, runCommand, type Service } from './support/compose.js';
 import { freshDatabase } from './support/db.js';
 import { startService, until, type ServiceProcess } from './support/service-process.js';
-import { loginVariables } from './support/services.js';
+import { dropLoginsAtEnd, loginVariables } from './support/services.js';
 
 const db = await freshDatabase({ migrated: false });
 const server = new URL(db.url);
@@ -25,10 +25,10 @@ const app = join(work, 'app');
 const inbox = join(work, 'inbox');
 const services: ServiceProcess[] = [];
 const { vars: loginVars, logins } = loginVariables();
+dropLoginsAtEnd(Object.values(logins));
 
 afterAll(async () => {
   for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-  for (const login of Object.values(logins)) await db.pool.query(`drop role if exists "${login.user}"`);
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -20,6 +20,16 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/**
+ * What to drop when the file ends. One hook registered when this module is imported (while the file is
+ * collected): an afterAll registered inside a test or a beforeAll never runs, which left every database
+ * made there behind.
+ */
+const dropAtEnd: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const drop of dropAtEnd.splice(0)) await drop();
+});
+
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: inject('adminUrl') });
   await client.connect();
@@ -38,7 +48,7 @@ export async function freshDatabase(options: { migrated?: boolean } = {}): Promi
   if (options.migrated ?? true) await migrate({ connectionString: url }, 'up');
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
-  afterAll(async () => {
+  dropAtEnd.push(async () => {
     await pool.end();
     await admin((c) => c.query(`drop database if exists ${name} with (force)`));
   });

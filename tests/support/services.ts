@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-import { afterAll } from 'vitest';
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
 
 import { projectRoot } from '../../loader/paths.js';
 import type { TestDatabase } from './db.js';
@@ -56,13 +57,28 @@ export function loginVariables(): { vars: Record<string, string>; logins: Omit<S
   return { vars, logins };
 }
 
+/** Logins to drop when the file ends (one hook, registered at import: see tests/support/db.ts). */
+const dropAtEnd: string[] = [];
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: inject('adminUrl') });
+  await client.connect();
+  try {
+    for (const user of dropAtEnd.splice(0)) await client.query(`drop role if exists "${user}"`);
+  } finally {
+    await client.end();
+  }
+});
+
+/** Drop these login roles (cluster-wide) when the file's tests end. */
+export function dropLoginsAtEnd(logins: Iterable<Login>): void {
+  for (const login of logins) dropAtEnd.push(login.user);
+}
+
 /** Run the roles script as the superuser of `db`; the logins are dropped after the file's tests. */
 export function createServiceLogins(db: TestDatabase, script = join(projectRoot, 'docker', 'service-roles.sh')): ServiceLogins {
   const { vars, logins } = loginVariables();
+  dropLoginsAtEnd(Object.values(logins));
   const run = spawnSync('sh', [script], { env: libpqEnv(db.url, undefined, vars), encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`service-roles.sh exited ${run.status}: ${run.stderr}`);
-  afterAll(async () => {
-    for (const login of Object.values(logins)) await db.pool.query(`drop role if exists "${login.user}"`);
-  });
   return { ...logins, output: run.stdout };
 }
