@@ -101,6 +101,7 @@ date_texts as (
         from staged
         offset 0
     ) as raw
+    offset 0
 ),
 
 date_parts as (
@@ -179,6 +180,9 @@ checked as (
             when rows.is_customer_id_valid is not true then 'bad_customer_id'
         end as reason
     from rows
+    -- computed once per row (without offset 0 the planner would repeat the trims and this case
+    -- in every column of final that uses them)
+    offset 0
 ),
 
 final as (
