@@ -52,7 +52,7 @@ describe('transform runner', () => {
     const db = await freshDatabase();
     await stageRows(db.pool, sales(40, '1'));
     const r1 = await runTransform(db);
-    expect(r1).toMatchObject({ full: false, loads: 1, rowsStaged: 40 });
+    expect(r1).toMatchObject({ full: true, fullReason: 'first transform (core is empty)', loads: 1, rowsStaged: 40 });
     await stageRows(db.pool, [...sales(30, '2'), ...sales(5, '1')]); // 5 duplicates of load 1
     const r2 = await runTransform(db);
     expect(r2).toMatchObject({ full: false, loads: 1, rowsStaged: 35, rowsDuplicate: 5 });
@@ -65,7 +65,7 @@ describe('transform runner', () => {
     expect(await snapshot(db)).toEqual(incremental);
     const { rows } = await db.pool.query(`select run_id::int, status, is_full, loads_processed, rows_processed::int, jsonb_array_length(files) as files from meta.transform_runs order by run_id`);
     expect(rows.map((r) => [r.status, r.is_full, r.loads_processed, r.rows_processed])).toEqual([
-      ['complete', false, 1, 40], ['complete', false, 1, 35], ['complete', false, 0, 0], ['complete', true, 2, 75],
+      ['complete', true, 1, 40], ['complete', false, 1, 35], ['complete', false, 0, 0], ['complete', true, 2, 75],
     ]);
   });
 

@@ -81,7 +81,7 @@ describe('fullReason', () => {
   it('is incremental when only new, later loads are pending (or a view changed)', () => {
     expect(fullReason(base)).toBeUndefined();
     expect(fullReason({ ...base, stored: new Map([...base.stored, ['sql/100_features.v.sql', 'old']]) })).toBeUndefined();
-    expect(fullReason({ ...base, stored: new Map(), maxProcessed: undefined, pending: [1, 2] })).toBeUndefined(); // first run
+    expect(fullReason({ ...base, stored: new Map(), maxProcessed: undefined, pending: [] })).toBeUndefined(); // nothing at all
   });
 
   it('rebuilds when asked, when a processed load is gone, when a step file changed, when a load completed late', () => {
@@ -89,6 +89,7 @@ describe('fullReason', () => {
     expect(fullReason({ ...base, processedNotComplete: [5, 3] })).toBe('loads 3, 5 no longer complete (replaced or failed)');
     expect(fullReason({ ...base, stored: new Map([['sql/010_core.transactions.sql', 'old']]) })).toBe('sql/010_core.transactions.sql changed');
     expect(fullReason({ ...base, pending: [9, 4] })).toBe('load 4 completed after load 6 was transformed');
+    expect(fullReason({ ...base, stored: new Map(), maxProcessed: undefined, pending: [1, 2] })).toBe('first transform (core is empty)');
   });
 
   it('lists the files whose text changed since applied', () => {

@@ -37,6 +37,8 @@ export function fullReason(input: PlanInput): string | undefined {
   const gone = [...input.processedNotComplete].sort((a, b) => a - b);
   if (gone.length) return `load${gone.length > 1 ? 's' : ''} ${gone.join(', ')} no longer complete (replaced or failed)`;
   const hasProcessed = input.maxProcessed !== undefined;
+  // nothing processed yet: the bulk path (indexes built after the insert) is the fast way to fill core
+  if (!hasProcessed && input.pending.length) return 'first transform (core is empty)';
   const lastStep = input.files.map((f) => f.isStep).lastIndexOf(true);
   if (hasProcessed) {
     for (const f of input.files.slice(0, lastStep + 1)) {
