@@ -3,6 +3,8 @@
  * recorded in meta.transform_runs. Incremental (only loads completed since the last transform) unless
  * --full was asked or a rebuild of core is needed (see plan.ts). Callable as a function (watch modes).
  */
+import { dirname } from 'node:path';
+
 import type pg from 'pg';
 
 import { sqlDir as defaultSqlDir } from '../paths.js';
@@ -12,7 +14,6 @@ import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
 import { changedFiles, fullReason } from './plan.js';
 import { readState } from './state.js';
-import { dirname } from 'node:path';
 
 export type { FileResult } from './apply.js';
 
