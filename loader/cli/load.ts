@@ -8,13 +8,15 @@ import { loadSources } from '../load/index.js';
 import { Reporter } from '../load/report.js';
 import { ensureSchema } from '../load/schema.js';
 import { wantsWatch } from '../watch/args.js';
-import { loadWithLoader } from '../watch/load-adapter.js';
-import { runLoadWatch } from '../watch/load-service.js';
 import { runMain } from './main.js';
 
 runMain('load', async () => {
   // --watch DIR: the long-running service (loader/watch/)
-  if (wantsWatch(process.argv.slice(2))) return runLoadWatch(process.argv.slice(2), loadWithLoader);
+  // (imported only then: a one-shot load starts faster)
+  if (wantsWatch(process.argv.slice(2))) {
+    const [{ runLoadWatch }, { loadWithLoader }] = await Promise.all([import('../watch/load-service.js'), import('../watch/load-adapter.js')]);
+    return runLoadWatch(process.argv.slice(2), loadWithLoader);
+  }
   const args = parseLoadArgs(process.argv.slice(2));
   if (args.help) return void console.log(loadUsage);
   const reporter = new Reporter({ quiet: args.quiet, json: args.json, tty: process.stderr });
