@@ -13,7 +13,7 @@ export interface FileResult {
   file: string;
   action: FileAction;
   ms: number;
-  /** rows written by a step file, or rows in a (re)built materialized view */
+  /** rows a step file inserted, updated or deleted, or rows in a (re)built or refreshed materialized view */
   rows: number | null;
 }
 
@@ -38,7 +38,7 @@ async function runStatements(c: ClientBase, f: SqlFile, full: boolean): Promise<
     if (when && when !== (full ? 'full' : 'incremental')) continue;
     try {
       const r = await c.query(statement.text);
-      rows += r.rowCount ?? 0;
+      if (/^(INSERT|UPDATE|DELETE|MERGE)$/.test(r.command)) rows += r.rowCount ?? 0; // rows written to tables, not temp copies
     } catch (err) {
       if (!isPgError(err)) throw err;
       throw new UserError(formatSqlError(f.file, f.text, statement, err), EXIT.failed);
