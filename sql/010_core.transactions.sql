@@ -21,66 +21,68 @@ where loads.status = 'complete';
 
 analyze pg_temp.transform_staged;
 
-create temp table transform_parsed on commit drop as
-with
-
-staged as not materialized (
-    select * from pg_temp.transform_staged
-),
-
 -- Each distinct staged text of quantity, unit_price, invoice_date and customer_id is checked and
--- typed once, in a small lookup joined back to the rows: real data repeats these values (541,909
+-- typed once, in a small lookup table joined back to the rows: real data repeats these values (541,909
 -- bundled rows hold 722 quantities, 1,630 prices, 23,260 dates, 4,372 customer ids), so the regular
--- expressions run once per value rather than once per row. Trimming: leading and trailing spaces
+-- expressions (and the trims) run once per distinct value rather than once per row. Trimming: leading and trailing spaces
 -- (SQL's trim); an empty string is null.
-quantities as (
-    select
-        raw.quantity as raw_quantity,
-        case
-            when raw.quantity_text !~ '^[+-]?[0-9]+$' then null
-            when length(raw.quantity_text) > 9
-                and raw.quantity_text::numeric not between -2147483648 and 2147483647 then null
-            else raw.quantity_text::integer
-        end as quantity
-    from (
-        select distinct staged.quantity, nullif(btrim(staged.quantity), '') as quantity_text
-        from staged
-        offset 0
-    ) as raw
-),
+-- The lookups are temporary tables, analyzed: the planner then knows they are small and unique and
+-- hashes them (probing with the batch's rows) instead of hashing the batch's rows, which spilled to
+-- disk in many batches (null customer ids all hash alike).
+create temp table transform_quantities on commit drop as
+select
+    raw.quantity as raw_quantity,
+    case
+        when raw.quantity_text !~ '^[+-]?[0-9]+$' then null
+        when length(raw.quantity_text) > 9
+            and raw.quantity_text::numeric not between -2147483648 and 2147483647 then null
+        else raw.quantity_text::integer
+    end as quantity
+from (
+    select distinct_values.quantity, nullif(btrim(distinct_values.quantity), '') as quantity_text
+    from (select distinct staged.quantity from pg_temp.transform_staged as staged) as distinct_values
+    offset 0
+) as raw;
 
-unit_prices as (
-    select
-        raw.unit_price as raw_unit_price,
-        case
-            when raw.unit_price_text !~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$' then null
-            when length(raw.unit_price_text) > 1000 then null
-            else raw.unit_price_text::numeric
-        end as unit_price
-    from (
-        select distinct staged.unit_price, nullif(btrim(staged.unit_price), '') as unit_price_text
-        from staged
-        offset 0
-    ) as raw
-),
+analyze pg_temp.transform_quantities;
 
-customer_ids as (
-    select
-        raw.customer_id as raw_customer_id,
-        raw.customer_id_text is null
-            or (raw.customer_id_text ~ '^[0-9]+(\.0+)?$'
-                and split_part(raw.customer_id_text, '.', 1)::numeric <= 2147483647) as is_valid,
-        case
-            when raw.customer_id_text !~ '^[0-9]+(\.0+)?$' then null
-            when split_part(raw.customer_id_text, '.', 1)::numeric > 2147483647 then null
-            else split_part(raw.customer_id_text, '.', 1)::integer
-        end as customer_id
-    from (
-        select distinct staged.customer_id, nullif(btrim(staged.customer_id), '') as customer_id_text
-        from staged
-        offset 0
-    ) as raw
-),
+create temp table transform_unit_prices on commit drop as
+select
+    raw.unit_price as raw_unit_price,
+    case
+        when raw.unit_price_text !~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$' then null
+        when length(raw.unit_price_text) > 1000 then null
+        else raw.unit_price_text::numeric
+    end as unit_price
+from (
+    select distinct_values.unit_price, nullif(btrim(distinct_values.unit_price), '') as unit_price_text
+    from (select distinct staged.unit_price from pg_temp.transform_staged as staged) as distinct_values
+    offset 0
+) as raw;
+
+analyze pg_temp.transform_unit_prices;
+
+create temp table transform_customer_ids on commit drop as
+select
+    raw.customer_id as raw_customer_id,
+    raw.customer_id_text is null
+        or (raw.customer_id_text ~ '^[0-9]+(\.0+)?$'
+            and split_part(raw.customer_id_text, '.', 1)::numeric <= 2147483647) as is_valid,
+    case
+        when raw.customer_id_text !~ '^[0-9]+(\.0+)?$' then null
+        when split_part(raw.customer_id_text, '.', 1)::numeric > 2147483647 then null
+        else split_part(raw.customer_id_text, '.', 1)::integer
+    end as customer_id
+from (
+    select distinct_values.customer_id, nullif(btrim(distinct_values.customer_id), '') as customer_id_text
+    from (select distinct staged.customer_id from pg_temp.transform_staged as staged) as distinct_values
+    offset 0
+) as raw;
+
+analyze pg_temp.transform_customer_ids;
+
+create temp table transform_invoice_dates on commit drop as
+with
 
 -- 'YYYY-MM-DD HH:MM[:SS]' or 'M/D/YYYY H:MM[:SS]', rewritten to 'YYYY-MM-DD HH:MM:SS'
 date_texts as (
@@ -97,8 +99,8 @@ date_texts as (
                 ), 19, ':00')
         end as iso_date
     from (
-        select distinct staged.invoice_date, nullif(btrim(staged.invoice_date), '') as invoice_date_text
-        from staged
+        select distinct_values.invoice_date, nullif(btrim(distinct_values.invoice_date), '') as invoice_date_text
+        from (select distinct staged.invoice_date from pg_temp.transform_staged as staged) as distinct_values
         offset 0
     ) as raw
     offset 0
@@ -117,9 +119,8 @@ date_parts as (
     from date_texts
 ),
 
--- (validity as a column, not a filter: a filter here would make the planner expect one row and
--- join the lookup by a nested loop)
-invoice_dates as (
+-- (validity as a column, not a filter: the lookup keeps one row per distinct staged text)
+final as (
     select
         date_parts.invoice_date as raw_invoice_date,
         case
@@ -138,6 +139,33 @@ invoice_dates as (
                 then date_parts.iso_date::timestamp
         end as invoice_date
     from date_parts
+)
+
+select * from final;
+
+analyze pg_temp.transform_invoice_dates;
+
+create temp table transform_parsed on commit drop as
+with
+
+staged as not materialized (
+    select * from pg_temp.transform_staged
+),
+
+quantities as not materialized (
+    select * from pg_temp.transform_quantities
+),
+
+unit_prices as not materialized (
+    select * from pg_temp.transform_unit_prices
+),
+
+customer_ids as not materialized (
+    select * from pg_temp.transform_customer_ids
+),
+
+invoice_dates as not materialized (
+    select * from pg_temp.transform_invoice_dates
 ),
 
 rows as (
