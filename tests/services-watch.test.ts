@@ -45,13 +45,14 @@ describe('inbox watcher', () => {
         report(f, { event: 'loaded', fields: { rows_staged: 1 } });
       }
     };
-    const watching = watchInbox({ dir, load, pollMs: 20, settleMs: 60, retryMs: 60_000, log, signal: controller.signal });
-
+    // all present before the first poll, so they settle together (written one by one while it polls, a slow
+    // machine could settle b before it even sees a)
     writeFileSync(join(dir, 'b.csv'), 'h\n1\n');
     writeFileSync(join(dir, 'a.csv.gz'), 'xx');
     writeFileSync(join(dir, '.c.csv'), 'being written');
     writeFileSync(join(dir, 'notes.txt'), 'not data');
     mkdirSync(join(dir, 'sub.csv'));
+    const watching = watchInbox({ dir, load, pollMs: 20, settleMs: 60, retryMs: 60_000, log, signal: controller.signal });
     await until(() => handed.length === 2, 'two files');
     expect(handed).toEqual(['a.csv.gz:2', 'b.csv:4']);
 
