@@ -20,12 +20,14 @@ export const transformOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const USAGE = `usage: transform [--full] [--no-wait] [--quiet] [--summary] [--sql-dir DIR]
+const USAGE = `usage: transform [--full] [--no-wait] [--quiet] [--summary] [--sql-dir DIR] [--watch [--json]]
   --full        rebuild core from every complete load (default: only loads completed since the last transform)
   --no-wait     if another transform is running, exit with code 3 instead of waiting for it
   --quiet       print only the summary line
   --summary     then print what the database holds: rows loaded, rejected, quarantined, duplicates; rows per feature view
-  --sql-dir DIR run the SQL files of DIR instead of sql/ (to try a change)`;
+  --sql-dir DIR run the SQL files of DIR instead of sql/ (to try a change)
+  --watch       service mode: transform whenever loads complete (NOTIFY, with a periodic check), until SIGTERM
+                (with --json: one JSON log line per event; see README, Running as services)`;
 
 export function parseTransformArgs(argv: string[]) {
   try {

@@ -20,6 +20,8 @@ export const loadUsage = `usage: npm run load -- [options] [source ...]
   --force       load again files whose bytes are already loaded, replacing the earlier load
   --json        print a machine-readable summary (JSON) on stdout
   -q, --quiet   print only errors
+  --watch DIR   service mode: load every complete file that appears in DIR, until SIGTERM
+                (with --json: one JSON log line per event; see README, Running as services)
   -h, --help    this help`;
 
 export function parseLoadArgs(argv: string[]): LoadArgs {
