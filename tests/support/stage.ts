@@ -3,12 +3,8 @@
  * leave them, so the transform can be tested without the loader. Not a loader: no rejects, no CSV rules.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 
 export const stagingColumns = ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'] as const;
 export type StagedRow = Partial<Record<(typeof stagingColumns)[number], string | null>>;
@@ -44,29 +40,6 @@ export async function stageRows(pool: pg.Pool, rows: StagedRow[], options: { sou
         [loadId, i + 2, ...stagingColumns.map((k) => r[k] ?? null)],
       );
     }
-    await c.query('commit');
-    return loadId;
-  } catch (err) {
-    await c.query('rollback');
-    throw err;
-  } finally {
-    c.release();
-  }
-}
-
-/**
- * Stage one bundled .csv.gz file (header + one record per physical line, which holds for the bundled
- * dataset) with COPY; line_no = record number + 1. Returns its load_id.
- */
-export async function stageFile(pool: pg.Pool, path: string): Promise<number> {
-  const c = await pool.connect();
-  try {
-    await c.query('begin');
-    await c.query(`create temp table copy_in (n bigint generated always as identity, ${stagingColumns.map((k) => `${k} text`).join(', ')}) on commit drop`);
-    await pipeline(createReadStream(path), createGunzip(), c.query(copyFrom(`copy copy_in (${stagingColumns.join(', ')}) from stdin with (format csv, header true)`)));
-    const { rows } = await c.query<{ n: number }>('select count(*)::int as n from copy_in');
-    const loadId = await newLoad(c, path, 'complete', rows[0]!.n);
-    await c.query(`insert into staging.transactions (load_id, line_no, ${stagingColumns.join(', ')}) select $1, n + 1, ${stagingColumns.join(', ')} from copy_in`, [loadId]);
     await c.query('commit');
     return loadId;
   } catch (err) {
