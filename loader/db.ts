@@ -2,7 +2,7 @@ import pg from 'pg';
 
 import { describeTarget, resolveDbTarget, type DbTarget } from './config.js';
 import { placeDataDir, startEmbedded, stopEmbedded, type EmbeddedOptions } from './embedded.js';
-import { migrate } from './migrate.js';
+import { migrate, pendingMigrations } from './migrate.js';
 import { projectRoot } from './paths.js';
 
 // Postgres bigint (count(*), ids) as JS numbers: our counts stay far below 2^53. numeric stays text (exact money).
@@ -25,7 +25,7 @@ export function embeddedOptions(target: Extract<DbTarget, { kind: 'embedded' }>)
 
 export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
-  /** apply pending migrations before returning (default true) */
+  /** apply pending migrations before returning (default true; node-pg-migrate is loaded only when some are pending) */
   migrate?: boolean;
   poolSize?: number;
 }
@@ -58,7 +58,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   };
   if (options.migrate ?? true) {
     try {
-      await migrate(config, 'up');
+      if ((await pendingMigrations(pool)).length) await migrate(config, 'up');
     } catch (err) {
       await db.close();
       throw err;

@@ -6,7 +6,6 @@ import { EXIT } from '../errors.js';
 import { parseLoadArgs, loadUsage } from '../load/args.js';
 import { loadSources } from '../load/index.js';
 import { Reporter } from '../load/report.js';
-import { ensureSchema } from '../load/schema.js';
 import { wantsWatch } from '../watch/args.js';
 import { runMain } from './main.js';
 
@@ -21,9 +20,8 @@ runMain('load', async () => {
   if (args.help) return void console.log(loadUsage);
   const reporter = new Reporter({ quiet: args.quiet, json: args.json, tty: process.stderr });
   const t0 = performance.now();
-  const db = await openDatabase({ migrate: false });
+  const db = await openDatabase();
   try {
-    await ensureSchema(db);
     const results = await loadSources(db, args.sources, { jobs: args.jobs, force: args.force, onEvent: (e) => reporter.event(e) });
     reporter.summary(results, (performance.now() - t0) / 1000);
     return results.some((r) => r.status === 'failed') ? EXIT.failed : EXIT.ok;
