@@ -1,22 +1,11 @@
--- features.daily_sales: one row per calendar day with a sale or a cancellation line (data contract §4).
+-- features.daily_sales: one row per calendar day with a sale or a cancellation line (data contract §4),
+-- published from core.days (032).
 create materialized view features.daily_sales as
 with
 
-transactions as not materialized (
-    select * from core.transactions
-),
-
 days as (
-    select
-        transactions.invoice_date::date as day,
-        count(distinct transactions.invoice_no) filter (where transactions.line_kind = 'sale') as orders,
-        coalesce(sum(transactions.quantity) filter (where transactions.line_kind = 'sale'), 0) as units,
-        coalesce(sum(transactions.line_amount) filter (where transactions.line_kind = 'sale'), 0) as gross_revenue,
-        coalesce(-sum(transactions.line_amount) filter (where transactions.line_kind = 'cancellation'), 0) as returns_value,
-        count(distinct transactions.customer_id) filter (where transactions.line_kind = 'sale') as customers
-    from transactions
-    where transactions.line_kind in ('sale', 'cancellation')
-    group by transactions.invoice_date::date
+    select * from core.days as days
+    where days.sale_cancellation_lines > 0
 ),
 
 final as (

@@ -1,25 +1,14 @@
 -- features.customer_cohorts: customers (with a sale line) grouped by the month of their first sale and
 -- the months since it (0 = the first month): active customers, revenue, retention (data contract §4).
+-- Published from core.customer_months (025) and each customer's first purchase (core.customers, 030).
 create materialized view features.customer_cohorts as
 with
 
--- one row per (customer, month with a sale)
-customer_months as (
-    select
-        transactions.customer_id,
-        date_trunc('month', transactions.invoice_date)::date as activity_month,
-        sum(transactions.line_amount) as revenue
-    from core.transactions as transactions
-    where transactions.line_kind = 'sale' and transactions.customer_id is not null
-    group by transactions.customer_id, date_trunc('month', transactions.invoice_date)::date
-),
-
 first_months as (
     select
-        customer_months.customer_id,
-        min(customer_months.activity_month) as cohort_month
-    from customer_months
-    group by customer_months.customer_id
+        customers.customer_id,
+        date_trunc('month', customers.first_purchase_at)::date as cohort_month
+    from core.customers as customers
 ),
 
 cohort_sizes as (
@@ -36,8 +25,8 @@ cells as (
         (extract(year from customer_months.activity_month) - extract(year from first_months.cohort_month)) * 12
             + extract(month from customer_months.activity_month) - extract(month from first_months.cohort_month) as month_number,
         count(*) as active_customers,
-        sum(customer_months.revenue) as revenue
-    from customer_months
+        sum(customer_months.amount) as revenue
+    from core.customer_months as customer_months
     inner join first_months on first_months.customer_id = customer_months.customer_id
     group by 1, 2
 ),

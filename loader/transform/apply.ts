@@ -68,6 +68,7 @@ async function countRows(c: ClientBase, f: SqlFile): Promise<number> {
 export async function applyFile(c: ClientBase, f: SqlFile, ctx: ApplyContext): Promise<FileResult> {
   const started = performance.now();
   const done = (action: FileAction, rows: number | null): FileResult => ({ file: f.file, action, ms: Math.round(performance.now() - started), rows });
+  if (f.schema === 'pg_temp') return done('run', await runStatements(c, f, ctx.full));
   const before = await objectState(c, f.schema, f.object);
   if (before?.kind === 'table') return done('run', await runStatements(c, f, ctx.full));
   if (before && !ctx.changed) {

@@ -9,7 +9,7 @@ import type pg from 'pg';
 
 import { sqlDir as defaultSqlDir } from '../paths.js';
 import { applyFile, type FileResult } from './apply.js';
-import { dropObject, objectState } from './catalog.js';
+import { dropObject, objectState, qualified } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
 import { changedFiles, fullReason } from './plan.js';
@@ -40,8 +40,9 @@ export interface TransformResult {
   ms: number;
 }
 
+/** A step file fills a table owned by a migration (core.transactions, the summaries…) or makes one of the run's temporary tables. */
 async function isStep(c: pg.ClientBase, f: SqlFile): Promise<boolean> {
-  return (await objectState(c, f.schema, f.object))?.kind === 'table';
+  return f.schema === 'pg_temp' || (await objectState(c, f.schema, f.object))?.kind === 'table';
 }
 
 export async function runTransform(db: { pool: pg.Pool }, options: TransformOptions = {}): Promise<TransformResult> {
@@ -65,22 +66,29 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       // dedup sort of a 1M-row full rebuild needs ~150MB; at 128MB it spilled to disk and took ~0.7 s longer)
       await c.query(`set local work_mem = '256MB'`);
       const state = await readState(c);
-      const planFiles = [];
+      const planFiles: { file: string; sha256: string; isStep: boolean }[] = [];
       for (const f of files) planFiles.push({ file: f.file, sha256: f.sha256, isStep: await isStep(c, f) });
       reason = fullReason({ requested: options.full ?? false, files: planFiles, ...state });
       const full = reason !== undefined;
       const batch = full ? state.allComplete : state.pending;
+      // loads the transform processed that are no longer complete: their rows leave core (sql/011-017)
+      const removed = full ? [] : state.processedNotComplete;
       if (full) {
         log(`full rebuild of core: ${reason}`);
-        await c.query('truncate core.transactions, core.quarantine, meta.transform_loads');
+        const tables = files.filter((f, i) => planFiles[i]!.isStep && f.schema !== 'pg_temp').map((f) => qualified(f.schema, f.object));
+        await c.query(`truncate ${[...new Set(tables)].join(', ')}`);
+      } else if (removed.length) {
+        log(`load${removed.length > 1 ? 's' : ''} ${removed.join(', ')} no longer complete: their rows leave core`);
       }
+      await c.query(`select set_config('transform.is_full', $1, true)`, [String(full)]);
+      await c.query(`select set_config('transform.removed_load_ids', $1, true)`, [`{${removed.join(',')}}`]);
       await c.query('create temp table transform_batch (load_id bigint primary key) on commit drop');
       await c.query('insert into pg_temp.transform_batch (load_id) select unnest($1::bigint[])', [batch]);
       await c.query('analyze pg_temp.transform_batch');
       const changed = changedFiles(planFiles, state.stored);
       const results: FileResult[] = [];
       for (const f of files) {
-        const r = await applyFile(c, f, { full, changed: changed.has(f.file), dataChanged: full || batch.length > 0 });
+        const r = await applyFile(c, f, { full, changed: changed.has(f.file), dataChanged: full || batch.length > 0 || removed.length > 0 });
         log(`${f.file}: ${r.action}${r.rows === null ? '' : `, ${r.rows} rows`} (${r.ms} ms)`);
         results.push(r);
         await c.query(

@@ -28,14 +28,12 @@ export function changedFiles(files: PlanFile[], stored: ReadonlyMap<string, stri
 
 /**
  * Why this run must rebuild core from every complete load, or undefined for an incremental run.
- * A changed file at or before the last step file changes how staged rows become core rows, so every
- * row is redone. A load completed after a later one was processed could hold the first copy of a row
- * kept from that later load ("first loaded is kept" is by load_id), so it too rebuilds.
+ * A changed file at or before the last step file changes how staged rows become core rows or summaries,
+ * so every row is redone. Late, replaced and failed loads do not rebuild: the step files correct core and
+ * the summaries for them (a late load's copy takes over, a load that left takes its rows with it).
  */
 export function fullReason(input: PlanInput): string | undefined {
   if (input.requested) return 'requested (--full)';
-  const gone = [...input.processedNotComplete].sort((a, b) => a - b);
-  if (gone.length) return `load${gone.length > 1 ? 's' : ''} ${gone.join(', ')} no longer complete (replaced or failed)`;
   const hasProcessed = input.maxProcessed !== undefined;
   // nothing processed yet: the bulk path (indexes built after the insert) is the fast way to fill core
   if (!hasProcessed && input.pending.length) return 'first transform (core is empty)';
@@ -44,10 +42,6 @@ export function fullReason(input: PlanInput): string | undefined {
     for (const f of input.files.slice(0, lastStep + 1)) {
       if (input.stored.get(f.file) !== f.sha256) return `${f.file} changed`;
     }
-  }
-  if (hasProcessed && input.pending.length) {
-    const first = input.pending.reduce((a, b) => Math.min(a, b));
-    if (first < input.maxProcessed!) return `load ${first} completed after load ${input.maxProcessed} was transformed`;
   }
   return undefined;
 }

@@ -1,0 +1,69 @@
+-- pg_temp.transform_placed: every clean row this run places, with its fate (data contract §3: of equal
+-- rows the first loaded, by load_id then line_no, is kept; the others are duplicates). The rows are the
+-- batch's clean rows and the promoted copies (013). Each is ranked among its equals in the run (is_first);
+-- the first is matched with the equal row already in core, if any (by the dedup hash, then every value):
+--   insert     no equal row in core: it is kept;
+--   take_over  the row in core comes from a later load (an earlier load completed late): this one is kept
+--              and the row in core becomes a duplicate (core_load_id, core_line_no);
+--   duplicate  not the first of its equals, or an earlier equal row is in core.
+create temp table transform_placed on commit drop as
+with
+
+candidates as (
+    select
+        parsed.load_id, parsed.line_no, parsed.invoice_no, parsed.stock_code, parsed.description,
+        parsed.quantity, parsed.invoice_date, parsed.unit_price, parsed.customer_id, parsed.country,
+        parsed.line_amount, parsed.line_kind, parsed.row_hash
+    from pg_temp.transform_parsed as parsed
+    where parsed.reason is null
+    union all
+    select * from pg_temp.transform_promoted
+),
+
+ranked as (
+    select
+        candidates.*,
+        row_number() over (
+            partition by
+                candidates.row_hash, candidates.invoice_no, candidates.stock_code, candidates.description,
+                candidates.quantity, candidates.invoice_date, candidates.unit_price, candidates.customer_id,
+                candidates.country
+            order by candidates.load_id, candidates.line_no
+        ) = 1 as is_first
+    from candidates
+),
+
+matched as (
+    select
+        ranked.*,
+        transactions.load_id as core_load_id,
+        transactions.line_no as core_line_no
+    from ranked
+    left join core.transactions as transactions
+        on ranked.is_first
+        and transactions.row_hash = ranked.row_hash
+        and transactions.invoice_no = ranked.invoice_no
+        and transactions.stock_code = ranked.stock_code
+        and transactions.description is not distinct from ranked.description
+        and transactions.quantity = ranked.quantity
+        and transactions.invoice_date = ranked.invoice_date
+        and transactions.unit_price = ranked.unit_price
+        and transactions.customer_id is not distinct from ranked.customer_id
+        and transactions.country is not distinct from ranked.country
+),
+
+final as (
+    select
+        matched.*,
+        case
+            when not matched.is_first then 'duplicate'
+            when matched.core_load_id is null then 'insert'
+            when (matched.core_load_id, matched.core_line_no) > (matched.load_id, matched.line_no) then 'take_over'
+            else 'duplicate'
+        end as fate
+    from matched
+)
+
+select * from final;
+
+analyze pg_temp.transform_placed;

@@ -1,0 +1,87 @@
+-- core.products: one row per product with a sale or a cancellation line, its figures (data contract §4).
+-- Lines, units, revenue and returned units change by the run's changes; orders and customers by the keys
+-- of core.product_invoices (022) and core.customer_products (021) that appeared or left; the description
+-- (most frequent, ties: smallest in byte order) and the first and last sale dates are taken again for the
+-- touched products from core.product_descriptions (024) and core.product_days (023).
+with
+
+change as (
+    select
+        changes.stock_code,
+        sum(changes.sign) filter (where changes.line_kind = 'sale') as sale_lines,
+        sum(changes.sign) filter (where changes.line_kind = 'cancellation') as cancellation_lines,
+        sum(changes.sign * changes.quantity) filter (where changes.line_kind = 'sale') as units,
+        sum(changes.sign * changes.line_amount) filter (where changes.line_kind = 'sale') as revenue,
+        -sum(changes.sign * changes.quantity) filter (where changes.line_kind = 'cancellation') as returned_units
+    from pg_temp.transform_changes as changes
+    where changes.line_kind in ('sale', 'cancellation')
+    group by changes.stock_code
+),
+
+order_changes as (
+    select product_invoice_changes.stock_code, sum(product_invoice_changes.pair_change) as orders
+    from pg_temp.transform_product_invoice_changes as product_invoice_changes
+    group by product_invoice_changes.stock_code
+),
+
+customer_changes as (
+    select customer_product_changes.stock_code, sum(customer_product_changes.pair_change) as customers
+    from pg_temp.transform_customer_product_changes as customer_product_changes
+    group by customer_product_changes.stock_code
+),
+
+descriptions as (
+    select distinct on (product_descriptions.stock_code)
+        product_descriptions.stock_code,
+        product_descriptions.description
+    from core.product_descriptions as product_descriptions
+    inner join change on change.stock_code = product_descriptions.stock_code
+    order by product_descriptions.stock_code, product_descriptions.lines desc,
+        product_descriptions.description collate "C"
+),
+
+final as (
+    select
+        change.stock_code,
+        coalesce(change.sale_lines, 0) as sale_lines,
+        coalesce(change.cancellation_lines, 0) as cancellation_lines,
+        coalesce(change.units, 0) as units,
+        coalesce(change.revenue, 0) as revenue,
+        coalesce(order_changes.orders, 0) as orders,
+        coalesce(customer_changes.customers, 0) as customers,
+        coalesce(change.returned_units, 0) as returned_units,
+        descriptions.description,
+        (select min(product_days.day) from core.product_days as product_days
+            where product_days.stock_code = change.stock_code) as first_sale_date,
+        (select max(product_days.day) from core.product_days as product_days
+            where product_days.stock_code = change.stock_code) as last_sale_date
+    from change
+    left join order_changes on order_changes.stock_code = change.stock_code
+    left join customer_changes on customer_changes.stock_code = change.stock_code
+    left join descriptions on descriptions.stock_code = change.stock_code
+)
+
+merge into core.products as products
+using final
+on products.stock_code = final.stock_code
+when matched and products.sale_lines + final.sale_lines = 0
+    and products.cancellation_lines + final.cancellation_lines = 0 then delete
+when matched then update set
+    sale_lines = products.sale_lines + final.sale_lines,
+    cancellation_lines = products.cancellation_lines + final.cancellation_lines,
+    description = final.description,
+    units = products.units + final.units,
+    revenue = products.revenue + final.revenue,
+    orders = products.orders + final.orders,
+    customers = products.customers + final.customers,
+    returned_units = products.returned_units + final.returned_units,
+    first_sale_date = final.first_sale_date,
+    last_sale_date = final.last_sale_date
+when not matched and (final.sale_lines > 0 or final.cancellation_lines > 0) then insert (
+    stock_code, sale_lines, cancellation_lines, description, units, revenue, orders, customers,
+    returned_units, first_sale_date, last_sale_date
+) values (
+    final.stock_code, final.sale_lines, final.cancellation_lines, final.description, final.units,
+    final.revenue, final.orders, final.customers, final.returned_units, final.first_sale_date,
+    final.last_sale_date
+);
