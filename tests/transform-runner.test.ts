@@ -69,25 +69,35 @@ describe('transform runner', () => {
     ]);
   });
 
-  it('rebuilds core when a processed load was replaced, or an earlier load completed late', async () => {
+  it('corrects core without a rebuild when an earlier load completes late, or a processed load is replaced', async () => {
     const db = await freshDatabase();
     const late = await stageRows(db.pool, sales(10, '3'), { status: 'running' });
     const a = await stageRows(db.pool, sales(20, '3')); // its first 10 rows equal the running load's
     await runTransform(db);
-    // the running load completes: it was loaded first, so its rows are the ones kept
+    // the running load completes: it was loaded first, so its rows take over and load a's become duplicates
     await db.pool.query(`update meta.loads set status = 'complete', finished_at = now() where load_id = $1`, [late]);
     const r = await runTransform(db);
-    expect(r.fullReason).toBe(`load ${late} completed after load ${a} was transformed`);
-    const { rows } = await db.pool.query('select load_id::int, count(*)::int as n from core.transactions group by 1 order by 1');
-    expect(rows).toEqual([{ load_id: late, n: 10 }, { load_id: a, n: 10 }]);
+    expect(r).toMatchObject({ full: false, loads: 1, rowsClean: 10, rowsDuplicate: 0 });
+    const counts = async () => (await db.pool.query('select load_id::int, count(*)::int as n from core.transactions group by 1 order by 1')).rows;
+    const accounting = async () =>
+      (await db.pool.query('select load_id::int, rows_clean::int, rows_duplicate::int from meta.transform_loads order by 1')).rows;
+    expect(await counts()).toEqual([{ load_id: late, n: 10 }, { load_id: a, n: 10 }]);
+    expect(await accounting()).toEqual([{ load_id: late, rows_clean: 10, rows_duplicate: 0 }, { load_id: a, rows_clean: 10, rows_duplicate: 10 }]);
     // `load --force` replaces load a: the old load fails, its rows go, a new complete load holds them
     await db.pool.query(`update meta.loads set status = 'failed', error = 'replaced' where load_id = $1`, [a]);
     await db.pool.query('delete from staging.transactions where load_id = $1', [a]);
     const b = await stageRows(db.pool, sales(20, '3'));
-    const r2 = await runTransform(db);
-    expect(r2.fullReason).toBe(`load ${a} no longer complete (replaced or failed)`);
-    const { rows: after } = await db.pool.query('select load_id::int, count(*)::int as n from core.transactions group by 1 order by 1');
-    expect(after).toEqual([{ load_id: late, n: 10 }, { load_id: b, n: 10 }]);
+    expect(await runTransform(db)).toMatchObject({ full: false, loads: 1 });
+    expect(await counts()).toEqual([{ load_id: late, n: 10 }, { load_id: b, n: 10 }]);
+    expect(await accounting()).toEqual([{ load_id: late, rows_clean: 10, rows_duplicate: 0 }, { load_id: b, rows_clean: 10, rows_duplicate: 10 }]);
+    // the kept load leaves: its copies in load b take over
+    await db.pool.query(`update meta.loads set status = 'failed', error = 'replaced' where load_id = $1`, [late]);
+    expect(await runTransform(db)).toMatchObject({ full: false, loads: 0 });
+    expect(await counts()).toEqual([{ load_id: b, n: 20 }]);
+    expect(await accounting()).toEqual([{ load_id: b, rows_clean: 20, rows_duplicate: 0 }]);
+    const incremental = await snapshot(db);
+    await runTransform(db, { full: true });
+    expect(await snapshot(db)).toEqual(incremental);
   });
 
   it('one transform at a time: --no-wait exits 3 with a busy message; otherwise it waits and says so', async () => {
