@@ -1,8 +1,8 @@
 -- core.transactions: the kept rows (data contract §3). The placed rows (014) whose fate is insert or
 -- take_over come in; the rows they take over from go to core.duplicates (016). Every row that comes or
 -- goes is written to pg_temp.transform_delta (sign +1 or -1), from which the summaries (020-032) change.
--- A full rebuild (core emptied by the runner) inserts in bulk and leaves the delta empty: the summaries
--- then read core whole. A statement marked `-- when: full` runs only then, `-- when: incremental` only
+-- A full rebuild (core emptied by the runner, its indexes built again after this file: loader/transform/
+-- bulk.ts) inserts in bulk and leaves the delta empty: the summaries then read core whole. A statement marked `-- when: full` runs only then, `-- when: incremental` only
 -- otherwise.
 create temp table transform_delta (sign integer not null, like core.transactions) on commit drop;
 
@@ -55,20 +55,6 @@ select -1, displaced.*
 from pg_temp.transform_displaced as displaced;
 
 -- when: full
--- A bulk insert into an empty table is many times faster without its indexes: they are dropped here and
--- built again below, as migrations/1700000000000 (primary key) and 1700000004000 (dedup hash) define
--- them. Only the table's owner may do so; another role (e.g. transformer, when it does not own core)
--- keeps the indexes and inserts through them, slower but the same.
-do $$
-begin
-    if pg_has_role(current_user, (select relowner from pg_class where oid = 'core.transactions'::regclass), 'usage') then
-        alter table core.transactions drop constraint transactions_pkey;
-        drop index core.transactions_row_hash;
-    end if;
-end
-$$;
-
--- when: full
 insert into core.transactions (
     load_id, line_no, invoice_no, stock_code, description, quantity,
     invoice_date, unit_price, customer_id, country, line_amount, line_kind, row_hash
@@ -79,22 +65,6 @@ select
     placed.line_amount, placed.line_kind, placed.row_hash
 from pg_temp.transform_placed as placed
 where placed.fate = 'insert';
-
--- when: full
-do $$
-begin
-    if to_regclass('core.transactions_pkey') is null then
-        alter table core.transactions add constraint transactions_pkey primary key (load_id, line_no);
-    end if;
-    if to_regclass('core.transactions_row_hash') is null then
-        create index transactions_row_hash on core.transactions (row_hash);
-    end if;
-end
-$$;
-
--- when: full
--- fresh statistics for the summaries' plans (a role that does not own core gets a warning, no error)
-analyze core.transactions;
 
 -- pg_temp.transform_changes: what the summaries change by: the delta, or in a full rebuild core whole
 -- (every row +1). A temporary view: it goes at commit with the delta it reads.

@@ -9,7 +9,8 @@ import type pg from 'pg';
 
 import { sqlDir as defaultSqlDir } from '../paths.js';
 import { applyFile, type FileResult } from './apply.js';
-import { dropObject, objectState, qualified } from './catalog.js';
+import { emptyForBulk, rebuildAfterBulk, type DroppedIndexes } from './bulk.js';
+import { dropObject, objectState } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
 import { changedFiles, fullReason } from './plan.js';
@@ -73,10 +74,10 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       const batch = full ? state.allComplete : state.pending;
       // loads the transform processed that are no longer complete: their rows leave core (sql/011-017)
       const removed = full ? [] : state.processedNotComplete;
+      let dropped = new Map<string, DroppedIndexes>();
       if (full) {
         log(`full rebuild of core: ${reason}`);
-        const tables = files.filter((f, i) => planFiles[i]!.isStep && f.schema !== 'pg_temp').map((f) => qualified(f.schema, f.object));
-        await c.query(`truncate ${[...new Set(tables)].join(', ')}`);
+        dropped = await emptyForBulk(c, files.filter((f, i) => planFiles[i]!.isStep && f.schema !== 'pg_temp'));
       } else if (removed.length) {
         log(`load${removed.length > 1 ? 's' : ''} ${removed.join(', ')} no longer complete: their rows leave core`);
       }
@@ -89,6 +90,11 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       const results: FileResult[] = [];
       for (const f of files) {
         const r = await applyFile(c, f, { full, changed: changed.has(f.file), dataChanged: full || batch.length > 0 || removed.length > 0 });
+        if (full) {
+          const t = performance.now();
+          await rebuildAfterBulk(c, dropped, f.schema, f.object);
+          r.ms += Math.round(performance.now() - t);
+        }
         log(`${f.file}: ${r.action}${r.rows === null ? '' : `, ${r.rows} rows`} (${r.ms} ms)`);
         results.push(r);
         await c.query(
