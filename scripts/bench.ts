@@ -14,8 +14,8 @@ import { $, which } from 'zx';
 
 import { runMain } from '../loader/cli/main.js';
 import { openBenchServer } from '../loader/bench/server.js';
-import { PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type Step } from '../loader/bench/steps.js';
-import { BENCH_USAGE, goalLines, goals, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
+import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type PipelineFiles, type Step } from '../loader/bench/steps.js';
+import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
 import { projectRoot } from '../loader/paths.js';
@@ -31,17 +31,24 @@ async function tool(name: string, versionArgs: string[]): Promise<string | null>
   return (out.stdout || out.stderr).trim().split('\n')[0] ?? name;
 }
 
-async function generate(rows: number, seed: number, dir: string): Promise<{ file: string; dayFile: string; manifest: Manifest; dayRows: number }> {
+interface Generated extends PipelineFiles { dayRows: number }
+
+async function generate(rows: number, seed: number, dir: string): Promise<Generated> {
   const file = join(dir, `bench-${rows}-s${seed}.csv`);
   const dayFile = join(dir, `bench-${rows}-s${seed}.next-day.csv`);
+  const lateFile = join(dir, `bench-${rows}-s${seed}.late-day.csv`);
   const t = Date.now();
   await $`${node} dist/scripts/generate.js --quiet --rows ${rows} --seed ${seed} --out ${file}`;
   const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')) as Manifest;
   const next = isoDay(dayOf(manifest.last_date!) + 1);
+  // an old day: the middle of the history, other rows (another seed) than the history's own for that day
+  const middle = isoDay(Math.floor((dayOf(manifest.first_date!) + dayOf(manifest.last_date!)) / 2));
   await $`${node} dist/scripts/generate.js --quiet --from ${next} --days 1 --seed ${seed} --out ${dayFile}`;
-  const day = JSON.parse(readFileSync(`${dayFile}.manifest.json`, 'utf8')) as Manifest;
-  console.log(`generated ${rows.toLocaleString('en-US')} rows (${manifest.first_date} .. ${manifest.last_date}) and the next day ${day.first_date} (${day.expected.rows_read.toLocaleString('en-US')} rows) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  return { file, dayFile, manifest, dayRows: day.expected.rows_read };
+  await $`${node} dist/scripts/generate.js --quiet --from ${middle} --days 1 --seed ${seed + 1} --out ${lateFile}`;
+  const read = (f: string) => JSON.parse(readFileSync(`${f}.manifest.json`, 'utf8')) as Manifest;
+  const [dayManifest, lateManifest] = [read(dayFile), read(lateFile)];
+  console.log(`generated ${rows.toLocaleString('en-US')} rows (${manifest.first_date} .. ${manifest.last_date}), the next day ${dayManifest.first_date} (${dayManifest.expected.rows_read.toLocaleString('en-US')} rows) and a late old day ${middle} (${lateManifest.expected.rows_read.toLocaleString('en-US')} rows) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return { file, manifest, dayFile, dayManifest, lateFile, lateManifest, dayRows: dayManifest.expected.rows_read };
 }
 
 runMain('bench', async () => {
@@ -70,16 +77,18 @@ runMain('bench', async () => {
   try {
     for (const rows of args.rows) {
       const gen = await generate(rows, args.seed, dataDir);
-      const samples: Record<Step, Sample[]> = { 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [] };
+      const samples: Record<Step, Sample[]> = { 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [], 'transform (late old day)': [], 'transform (--force of a day)': [] };
       const notes: Partial<Record<Step, string>> = {};
       if (!psql) notes['psql \\copy'] = 'not installed';
       if (args.skip.includes('psql')) notes['psql \\copy'] = 'skipped (--skip)';
       if (args.skip.includes('pgloader')) notes.pgloader = 'skipped (--skip)';
-      if (args.skip.includes('load')) notes['npm run load'] = notes['transform --full'] = notes['transform (incremental, +1 day)'] = 'skipped (--skip)';
-      if (args.skip.includes('transform')) notes['transform --full'] = notes['transform (incremental, +1 day)'] = 'skipped (--skip)';
+      const transforms: Step[] = ['transform --full', ...DAY_STEPS];
+      const note = (steps: Step[], text: string) => steps.forEach((st) => (notes[st] = text));
+      if (args.skip.includes('load')) note(['npm run load', ...transforms], 'skipped (--skip)');
+      if (args.skip.includes('transform')) note(transforms, 'skipped (--skip)');
       if (!pgl) notes.pgloader = 'not installed';
       if (!hasLoad) notes['npm run load'] = 'not available (no dist/loader/cli/load.js)';
-      if (!hasTransform) notes['transform --full'] = notes['transform (incremental, +1 day)'] = 'not available (no dist/loader/cli/transform.js)';
+      if (!hasTransform) note(transforms, 'not available (no dist/loader/cli/transform.js)');
       const contenders = (['psql \\copy', 'npm run load', 'pgloader'] as Contender[]).filter((c) => !notes[c]);
       for (let rep = 0; rep < args.reps; rep++) {
         for (const c of rotation(contenders, rep)) {
@@ -89,14 +98,17 @@ runMain('bench', async () => {
             if (c === 'psql \\copy') samples[c].push({ ...(await psqlCopy(server, gen.file, rows)), rep });
             else if (c === 'pgloader') samples[c].push({ ...(await pgloader(server, gen.file, rows, dataDir)), rep });
             else {
-              const p = await pipeline(server, gen.file, gen.dayFile, gen.manifest, hasTransform && !notes['transform --full']);
+              const p = await pipeline(server, gen, hasTransform && !notes['transform --full']);
               samples[c].push({ ...p.load, rep });
               if (p.full) samples['transform --full'].push({ ...p.full, rep });
               if (p.incremental) samples['transform (incremental, +1 day)'].push({ ...p.incremental, rep });
-              if (p.error) notes['transform --full'] = notes['transform (incremental, +1 day)'] = `failed: ${p.error}`;
+              if (p.late) samples['transform (late old day)'].push({ ...p.late, rep });
+              if (p.force) samples['transform (--force of a day)'].push({ ...p.force, rep });
+              if (p.error) note(transforms, `failed: ${p.error}`);
             }
             const last = samples[c].at(-1)!;
-            console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}: ${c} ${last.seconds.toFixed(2)} s` + (c === 'npm run load' && samples['transform --full'].length > rep ? `, transform --full ${samples['transform --full'].at(-1)!.seconds.toFixed(2)} s, incremental ${samples['transform (incremental, +1 day)'].at(-1)?.seconds.toFixed(2) ?? '-'} s` : ''));
+            const t = (st: Step) => samples[st].at(-1)?.seconds.toFixed(2) ?? '-';
+            console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}: ${c} ${last.seconds.toFixed(2)} s` + (c === 'npm run load' && samples['transform --full'].length > rep ? `, transform --full ${t('transform --full')} s, +1 day ${t('transform (incremental, +1 day)')} s, late old day ${t('transform (late old day)')} s, --force of a day ${t('transform (--force of a day)')} s` : ''));
           } catch (err) {
             if (!(err instanceof StepError)) throw err;
             notes[c] = `failed: ${err.message}`;
@@ -106,9 +118,13 @@ runMain('bench', async () => {
       }
       const floor = summarize(samples['psql \\copy'])?.median ?? null;
       const steps = Object.keys(samples) as Step[];
-      const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: s === 'transform (incremental, +1 day)' ? gen.dayRows : rows, summary: notes[s]?.startsWith('failed') ? null : summarize(samples[s]), pairRatio: s === 'transform (incremental, +1 day)' ? null : pairRatio(samples[s], samples['psql \\copy']), note: notes[s] }));
+      const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: DAY_STEPS.includes(s) ? (s === 'transform (late old day)' ? gen.lateManifest.expected.rows_read : gen.dayRows) : rows, summary: notes[s]?.startsWith('failed') ? null : summarize(samples[s]), pairRatio: DAY_STEPS.includes(s) ? null : pairRatio(samples[s], samples['psql \\copy']), note: notes[s] }));
       console.log(`\n${rows.toLocaleString('en-US')} rows (${(gen.manifest.expected.rows_read / 1).toLocaleString('en-US')} records, ${args.reps} run(s) each, alternated; incremental: ${gen.dayRows.toLocaleString('en-US')} rows onto the history)\n${table(tableRows, floor)}\n`);
-      const reached = goals(tableRows, floor, pairRatio(samples['transform (incremental, +1 day)'], samples['transform --full']));
+      const reached = goals(tableRows, floor, {
+        incrementalOfFull: pairRatio(samples['transform (incremental, +1 day)'], samples['transform --full']),
+        lateOfIncremental: pairRatio(samples['transform (late old day)'], samples['transform (incremental, +1 day)']),
+        forceOfIncremental: pairRatio(samples['transform (--force of a day)'], samples['transform (incremental, +1 day)']),
+      });
       console.log(`goals at ${rows.toLocaleString('en-US')} rows (ratios: median of the pairs with psql):\n${goalLines(reached)}\n`);
       results.push({ rows, dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes });
       if (!args.keep) for (const f of [gen.file, gen.dayFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
@@ -117,7 +133,9 @@ runMain('bench', async () => {
     await server.close();
   }
   const growth = scaling(results.map((r) => ({ rows: r.rows, steps: r.steps })));
-  if (growth) console.log(`scaling with the file size (the incremental step adds one day at every size: its exponent shows how it grows with the history)\n${growth}\n`);
+  if (growth) console.log(`scaling with the file size (the day steps add one day at every size: their exponent shows how they grow with the history)\n${growth}\n`);
+  const exponent = incrementalExponent(results.map((r) => ({ rows: r.rows, steps: r.steps })));
+  if (exponent) console.log(`goal across sizes:\n${goalLines([exponent])}\n`);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const out = join(resultsDir, `bench-${stamp}.json`);
   const report = { at: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, timed: {
@@ -126,6 +144,8 @@ runMain('bench', async () => {
     'npm run load': 'node dist/loader/cli/load.js FILE on a fresh migrated database',
     'transform --full': 'node dist/loader/cli/transform.js --full right after that load',
     'transform (incremental, +1 day)': 'node dist/loader/cli/load.js DAYFILE (untimed), then node dist/loader/cli/transform.js',
+    'transform (late old day)': 'a day inside the history, loaded before the full transform (untimed) but hidden as failed until after the +1 day; then complete again and node dist/loader/cli/transform.js',
+    'transform (--force of a day)': 'node dist/loader/cli/load.js --force DAYFILE (untimed), then node dist/loader/cli/transform.js',
   }, results };
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');

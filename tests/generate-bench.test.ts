@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { measure } from '../loader/bench/measure.js';
-import { goals, median, pairRatio, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
+import { goals, incrementalExponent, median, pairRatio, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
 
 describe('bench statistics', () => {
   it('takes the median of odd and even samples', () => {
@@ -56,22 +56,32 @@ describe('bench scaling', () => {
 });
 
 describe('bench goals', () => {
-  it('checks the load, RSS, full and incremental transform goals against the medians', () => {
+  it('checks the load, RSS, full, +1 day, late day and --force goals against the medians', () => {
     const s = (median: number, peakRssMb: number | null = null) => ({ n: 3, median, min: median, max: median, peakRssMb });
     const got = goals(
       [
         { contender: 'npm run load', rows: 1, summary: s(1.6, 140) },
-        { contender: 'transform --full', rows: 1, summary: s(7) },
-        { contender: 'transform (incremental, +1 day)', rows: 1, summary: s(0.7) },
+        { contender: 'transform --full', rows: 1, summary: s(10, 60) },
+        { contender: 'transform (incremental, +1 day)', rows: 1, summary: s(0.1) },
+        { contender: 'transform (late old day)', rows: 1, summary: s(0.25) },
+        { contender: 'transform (--force of a day)', rows: 1, summary: s(0.4) },
       ],
       2,
     );
-    expect(got.map((g) => g.met)).toEqual([true, true, false, true]);
-    expect(got.map((g) => g.value)).toEqual(['0.80 ×', '140 MB', '3.50 ×', '10 %']);
+    expect(got.map((g) => g.met)).toEqual([true, true, false, true, true, false, null]);
+    expect(got.map((g) => g.value)).toEqual(['0.80 ×', '140 MB', '5.00 ×', '1.0 %', '2.50 ×', '4.00 ×', '60 MB']);
     expect(goals([], null).every((g) => g.met === null)).toBe(true);
     // pair ratios win over ratios of medians
-    const paired = goals([{ contender: 'npm run load', rows: 1, summary: s(1.6, 140), pairRatio: 0.9 }], 2, 0.2);
+    const paired = goals([{ contender: 'npm run load', rows: 1, summary: s(1.6, 140), pairRatio: 0.9 }], 2, { incrementalOfFull: 0.03 });
     expect(paired[0]).toMatchObject({ value: '0.90 ×', met: false });
+    expect(paired[3]).toMatchObject({ value: '3.0 %', met: false });
+  });
+
+  it('takes the growth exponent of the +1 day transform from the smallest to the largest size', () => {
+    const at = (rows: number, median: number) => ({ rows, steps: [{ contender: 'transform (incremental, +1 day)', rows: 3000, summary: { n: 1, median, min: median, max: median, peakRssMb: null } }] });
+    expect(incrementalExponent([at(1_000_000, 1)])).toBeNull();
+    expect(incrementalExponent([at(1_000_000, 1), at(4_000_000, 2)])).toMatchObject({ value: '0.50', met: false });
+    expect(incrementalExponent([at(1_000_000, 1), at(4_000_000, 1.2)])).toMatchObject({ value: '0.13', met: true });
   });
 
   it('pairs each run with psql\'s run of the same repetition', () => {

@@ -153,11 +153,20 @@ export interface Goal {
   met: boolean | null;
 }
 
+export interface TransformRatios {
+  /** +1 day ÷ full rebuild, median of pairs */
+  incrementalOfFull?: number | null;
+  /** late old day ÷ +1 day */
+  lateOfIncremental?: number | null;
+  /** --force of a day ÷ +1 day */
+  forceOfIncremental?: number | null;
+}
+
 /**
- * The speed goals of issues 3 and 4 for one size (met: null when not measured). Ratios are the
+ * The speed goals of issues 3 and 9 for one size (met: null when not measured). Ratios are the
  * medians of per-repetition pairs when given (pairRatio), else ratios of the medians.
  */
-export function goals(rows: Row[], floor: number | null, incrementalOfFull: number | null = null): Goal[] {
+export function goals(rows: Row[], floor: number | null, ratios: TransformRatios = {}): Goal[] {
   const row = (name: string) => rows.find((r) => r.contender === name);
   const get = (name: string) => row(name)?.summary ?? null;
   const load = get('npm run load');
@@ -165,15 +174,32 @@ export function goals(rows: Row[], floor: number | null, incrementalOfFull: numb
   const inc = get('transform (incremental, +1 day)');
   /** the median of pair ratios when there are pairs, else the ratio of medians */
   const ratio = (name: string, a: Summary | null) => row(name)?.pairRatio ?? (a && floor ? a.median / floor : null);
+  const of = (given: number | null | undefined, a: Summary | null, b: Summary | null) => given ?? (a && b ? a.median / b.median : null);
   const out: Goal[] = [];
   const r = ratio('npm run load', load);
   out.push({ goal: 'npm run load ≤ 0.85 × psql \\copy (above 1.0 unacceptable)', value: r === null ? 'not measured' : `${r.toFixed(2)} ×`, met: r === null ? null : r <= 0.85 });
   out.push({ goal: 'npm run load peak RSS ≤ 150 MB', value: load?.peakRssMb == null ? 'not measured' : `${load.peakRssMb.toFixed(0)} MB`, met: load?.peakRssMb == null ? null : load.peakRssMb <= 150 });
   const f = ratio('transform --full', full);
   out.push({ goal: 'transform --full ≤ 3 × psql \\copy', value: f === null ? 'not measured' : `${f.toFixed(2)} ×`, met: f === null ? null : f <= 3 });
-  const i = incrementalOfFull ?? (inc && full ? inc.median / full.median : null);
-  out.push({ goal: 'incremental transform (+1 day) ≤ 15 % of the full transform', value: i === null ? 'not measured' : `${(i * 100).toFixed(0)} %`, met: i === null ? null : i <= 0.15 });
+  const i = of(ratios.incrementalOfFull, inc, full);
+  out.push({ goal: 'transform +1 day ≤ 2 % of transform --full', value: i === null ? 'not measured' : `${(i * 100).toFixed(1)} %`, met: i === null ? null : i <= 0.02 });
+  const late = of(ratios.lateOfIncremental, get('transform (late old day)'), inc);
+  out.push({ goal: 'transform of a late old day ≤ 3 × transform +1 day', value: late === null ? 'not measured' : `${late.toFixed(2)} ×`, met: late === null ? null : late <= 3 });
+  const force = of(ratios.forceOfIncremental, get('transform (--force of a day)'), inc);
+  out.push({ goal: 'transform after load --force of a day ≤ 3 × transform +1 day', value: force === null ? 'not measured' : `${force.toFixed(2)} ×`, met: force === null ? null : force <= 3 });
+  const peak = Math.max(...[full, inc].map((s) => s?.peakRssMb ?? 0));
+  if (peak > 0) out.push({ goal: 'transform client peak RSS (the backend: see docs/benchmarks.md)', value: `${peak.toFixed(0)} MB`, met: null });
   return out;
+}
+
+/** Goal across sizes: the +1 day transform grows with the history by an exponent ≤ 0.2 (smallest → largest size). */
+export function incrementalExponent(sizes: { rows: number; steps: Row[] }[]): Goal | null {
+  if (sizes.length < 2) return null;
+  const at = (s: { steps: Row[] }) => s.steps.find((r) => r.contender === 'transform (incremental, +1 day)')?.summary?.median ?? null;
+  const [a, b] = [at(sizes[0]!), at(sizes.at(-1)!)];
+  if (!a || !b) return null;
+  const e = Math.log(b / a) / Math.log(sizes.at(-1)!.rows / sizes[0]!.rows);
+  return { goal: `transform +1 day grows with the history by an exponent ≤ 0.2 (${sizes[0]!.rows.toLocaleString('en-US')} → ${sizes.at(-1)!.rows.toLocaleString('en-US')} rows)`, value: e.toFixed(2), met: e <= 0.2 };
 }
 
 export function goalLines(list: Goal[]): string {

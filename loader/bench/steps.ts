@@ -18,7 +18,10 @@ const COLUMNS = ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice
 const TABLE_SQL = `create table t (${COLUMNS.map((c) => `${c} text`).join(', ')})`;
 
 export type Contender = 'psql \\copy' | 'pgloader' | 'npm run load';
-export type Step = Contender | 'transform --full' | 'transform (incremental, +1 day)';
+export type Step = Contender | 'transform --full' | 'transform (incremental, +1 day)' | 'transform (late old day)' | 'transform (--force of a day)';
+
+/** the transform steps that add a day onto the history (their rows are the day's, not the history's) */
+export const DAY_STEPS: readonly Step[] = ['transform (incremental, +1 day)', 'transform (late old day)', 'transform (--force of a day)'];
 
 export class StepError extends Error {}
 
@@ -69,30 +72,63 @@ export async function pgloader(server: BenchServer, file: string, rows: number, 
   }
 }
 
-export interface PipelineSamples { load: Sample; full?: Sample; incremental?: Sample; error?: string }
+export interface PipelineSamples { load: Sample; full?: Sample; incremental?: Sample; late?: Sample; force?: Sample; error?: string }
 
-/** load into a fresh migrated database, then (when the transform exists) full and incremental transforms on it */
-export async function pipeline(server: BenchServer, file: string, dayFile: string, manifest: Manifest, transform: boolean): Promise<PipelineSamples> {
+export interface PipelineFiles {
+  file: string;
+  manifest: Manifest;
+  /** the day after the history */
+  dayFile: string;
+  dayManifest: Manifest;
+  /** a day inside the history, loaded before the full transform but completed only after the +1 day */
+  lateFile: string;
+  lateManifest: Manifest;
+}
+
+async function coreRows(server: BenchServer, db: string): Promise<number> {
+  return Number((await server.sql(db, 'select count(*) as n from core.transactions')).rows[0].n);
+}
+
+/**
+ * Load into a fresh migrated database, then (when the transform exists) the transforms on it, each timed
+ * and checked against the manifests: --full; +1 day; a late old day (an earlier load that completes after
+ * the +1 day was transformed: hidden as failed until then); `load --force` of the +1 day again.
+ */
+export async function pipeline(server: BenchServer, f: PipelineFiles, transform: boolean): Promise<PipelineSamples> {
   const db = await server.create();
   const env = server.env(db);
   try {
     check('migrate', await measure(node, [cli('migrate')], env));
     await checkpoint(server, db);
-    const load = check('load', await measure(node, [cli('load'), file], env));
+    const load = check('load', await measure(node, [cli('load'), f.file], env));
     const staged = Number((await server.sql(db, "select coalesce(sum(rows_staged), 0) as n from meta.loads where status = 'complete'")).rows[0].n);
-    if (staged !== manifest.expected.rows_staged) throw new StepError(`npm run load staged ${staged} rows, expected ${manifest.expected.rows_staged}`);
+    if (staged !== f.manifest.expected.rows_staged) throw new StepError(`npm run load staged ${staged} rows, expected ${f.manifest.expected.rows_staged}`);
     const out: PipelineSamples = { load: { seconds: load.seconds, peakRssMb: load.peakRssMb } };
     if (!transform) return out;
     try {
+      check('load of the late day', await measure(node, [cli('load'), f.lateFile], env));
+      await server.sql(db, `update meta.loads set status = 'failed' where source = '${f.lateFile.replace(/'/g, "''")}'`);
       await checkpoint(server, db);
       const full = check('transform --full', await measure(node, [cli('transform'), '--full'], env));
       out.full = { seconds: full.seconds, peakRssMb: full.peakRssMb };
-      const clean = Number((await server.sql(db, 'select count(*) as n from core.transactions')).rows[0].n);
-      if (clean !== manifest.expected.rows_clean) throw new StepError(`transform --full made ${clean} core rows, expected ${manifest.expected.rows_clean}`);
-      check('load of the extra day', await measure(node, [cli('load'), dayFile], env));
-      await checkpoint(server, db);
-      const inc = check('transform', await measure(node, [cli('transform')], env));
-      out.incremental = { seconds: inc.seconds, peakRssMb: inc.peakRssMb };
+      let expected = f.manifest.expected.rows_clean;
+      if ((await coreRows(server, db)) !== expected) throw new StepError(`transform --full made ${await coreRows(server, db)} core rows, expected ${expected}`);
+      const timed = async (what: string, args: string[], added: number): Promise<Sample> => {
+        await checkpoint(server, db);
+        const m = check(what, await measure(node, [cli('transform'), ...args], env));
+        expected += added;
+        const n = await coreRows(server, db);
+        if (n !== expected) throw new StepError(`${what} left ${n} core rows, expected ${expected}`);
+        const { rows } = await server.sql(db, 'select is_full from meta.transform_runs order by run_id desc limit 1');
+        if (rows[0].is_full) throw new StepError(`${what} was a full rebuild`);
+        return { seconds: m.seconds, peakRssMb: m.peakRssMb };
+      };
+      check('load of the extra day', await measure(node, [cli('load'), f.dayFile], env));
+      out.incremental = await timed('transform (+1 day)', [], f.dayManifest.expected.rows_clean);
+      await server.sql(db, `update meta.loads set status = 'complete' where source = '${f.lateFile.replace(/'/g, "''")}'`);
+      out.late = await timed('transform (late old day)', [], f.lateManifest.expected.rows_clean);
+      check('load --force of the extra day', await measure(node, [cli('load'), '--force', f.dayFile], env));
+      out.force = await timed('transform (--force of a day)', [], 0);
     } catch (err) {
       if (!(err instanceof StepError)) throw err;
       out.error = err.message;
@@ -102,4 +138,3 @@ export async function pipeline(server: BenchServer, file: string, dayFile: strin
     await server.drop(db);
   }
 }
-
