@@ -41,29 +41,14 @@ create unique index invoices_key on core.invoices (invoice_no, invoice_date, lin
 create index invoices_customer_id on core.invoices (customer_id);
 create index invoices_invoice_date on core.invoices (invoice_date);
 
--- sale lines per (customer, product): distinct_products of a customer, customers of a product.
-create table core.customer_products (
-  customer_id integer not null,
-  stock_code  text    not null,
-  lines       bigint  not null check (lines > 0),
-  constraint customer_products_pkey primary key (customer_id, stock_code)
-);
-
--- sale lines per (product, invoice): orders of a product.
-create table core.product_invoices (
-  stock_code text   not null,
-  invoice_no text   not null,
-  lines      bigint not null check (lines > 0),
-  constraint product_invoices_pkey primary key (stock_code, invoice_no)
-);
-
--- sale lines per (product, day): first and last sale date of a product.
-create table core.product_days (
-  stock_code text   not null,
-  day        date   not null,
-  lines      bigint not null check (lines > 0),
-  constraint product_days_pkey primary key (stock_code, day)
-);
+-- Distinct counts and date ranges per product and customer are read from core through three partial
+-- indexes of sale lines (cheaper to build after a bulk insert than pair tables, and probed per key the
+-- run touches): orders of a product, customers of a product and distinct products of a customer (a key
+-- that appears or leaves changes them by one), first and last sale date of a product (two probes).
+create index transactions_sale_stock_code_invoice_no on core.transactions (stock_code, invoice_no) where line_kind = 'sale';
+create index transactions_sale_customer_id_stock_code on core.transactions (customer_id, stock_code)
+  where line_kind = 'sale' and customer_id is not null;
+create index transactions_sale_stock_code_invoice_date on core.transactions (stock_code, invoice_date) where line_kind = 'sale';
 
 -- sale lines per (product, description): the most frequent description.
 create table core.product_descriptions (
@@ -122,29 +107,27 @@ create table core.days (
 );
 
 grant select, insert, update, delete, truncate on
-  core.duplicates, core.invoices, core.customer_products, core.product_invoices, core.product_days,
-  core.product_descriptions, core.customer_months, core.customers, core.products, core.days
+  core.duplicates, core.invoices, core.product_descriptions, core.customer_months, core.customers, core.products, core.days
   to transformer;
 
 do $$
 begin
   if current_setting('server_version_num')::int >= 170000 then
-    execute 'grant maintain on core.duplicates, core.invoices, core.customer_products, core.product_invoices,
-      core.product_days, core.product_descriptions, core.customer_months, core.customers, core.products, core.days
+    execute 'grant maintain on core.duplicates, core.invoices, core.product_descriptions, core.customer_months, core.customers, core.products, core.days
       to transformer';
   end if;
 end
 $$;
 
 -- Down Migration
-drop table if exists core.days;
-drop table if exists core.products;
-drop table if exists core.customers;
-drop table if exists core.customer_months;
+drop table if exists core.days cascade;
+drop table if exists core.products cascade;
+drop table if exists core.customers cascade;
+drop table if exists core.customer_months cascade;
 drop table if exists core.product_descriptions;
-drop table if exists core.product_days;
-drop table if exists core.product_invoices;
-drop table if exists core.customer_products;
+drop index if exists core.transactions_sale_stock_code_invoice_date;
+drop index if exists core.transactions_sale_customer_id_stock_code;
+drop index if exists core.transactions_sale_stock_code_invoice_no;
 drop table if exists core.invoices;
 drop table if exists core.duplicates;
 drop index if exists core.transactions_row_hash;

@@ -1,11 +1,12 @@
--- pg_temp.transform_placed: every clean row this run places, with its fate (data contract §3: of equal
--- rows the first loaded, by load_id then line_no, is kept; the others are duplicates). The rows are the
--- batch's clean rows and the promoted copies (013). Each is ranked among its equals in the run (is_first);
--- the first is matched with the equal row already in core, if any (by the dedup hash, then every value):
---   insert     no equal row in core: it is kept;
---   take_over  the row in core comes from a later load (an earlier load completed late): this one is kept
---              and the row in core becomes a duplicate (core_load_id, core_line_no);
---   duplicate  not the first of its equals, or an earlier equal row is in core.
+-- pg_temp.transform_placed: the clean rows this run places that are NOT simply kept (data contract §3: of
+-- equal rows the first loaded, by load_id then line_no, is kept; the others are duplicates). The rows
+-- placed are the batch's clean rows and the promoted copies (013); every one of them not listed here is
+-- kept (015). Rows are ranked among their equals only where their dedup hash is shared in the run, so a
+-- full rebuild sorts the few rows that have a copy rather than every row. The first of its equals is
+-- matched with the equal row already in core, if any (by the dedup hash, then every value). Fates:
+--   duplicate  not the first of its equals in the run, or an earlier equal row is in core;
+--   take_over  the equal row in core comes from a later load (an earlier load completed late): this one
+--              is kept and that one becomes a duplicate (core_load_id, core_line_no).
 create temp table transform_placed on commit drop as
 with
 
@@ -20,6 +21,13 @@ candidates as (
     select * from pg_temp.transform_promoted
 ),
 
+shared_hashes as (
+    select candidates.row_hash
+    from candidates
+    group by candidates.row_hash
+    having count(*) > 1
+),
+
 ranked as (
     select
         candidates.*,
@@ -29,8 +37,13 @@ ranked as (
                 candidates.quantity, candidates.invoice_date, candidates.unit_price, candidates.customer_id,
                 candidates.country
             order by candidates.load_id, candidates.line_no
-        ) = 1 as is_first
+        ) > 1 as is_copy
     from candidates
+    where candidates.row_hash in (select shared_hashes.row_hash from shared_hashes)
+    union all
+    select candidates.*, false as is_copy
+    from candidates
+    where candidates.row_hash not in (select shared_hashes.row_hash from shared_hashes)
 ),
 
 matched as (
@@ -40,7 +53,7 @@ matched as (
         transactions.line_no as core_line_no
     from ranked
     left join core.transactions as transactions
-        on ranked.is_first
+        on not ranked.is_copy
         and transactions.row_hash = ranked.row_hash
         and transactions.invoice_no = ranked.invoice_no
         and transactions.stock_code = ranked.stock_code
@@ -56,14 +69,16 @@ final as (
     select
         matched.*,
         case
-            when not matched.is_first then 'duplicate'
-            when matched.core_load_id is null then 'insert'
+            when matched.is_copy then 'duplicate'
             when (matched.core_load_id, matched.core_line_no) > (matched.load_id, matched.line_no) then 'take_over'
             else 'duplicate'
         end as fate
     from matched
+    where matched.is_copy or matched.core_load_id is not null
 )
 
 select * from final;
+
+create index on pg_temp.transform_placed (load_id, line_no);
 
 analyze pg_temp.transform_placed;

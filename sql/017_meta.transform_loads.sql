@@ -45,14 +45,14 @@ affected as (
 clean_counts as (
     select transactions.load_id, count(*) as rows_clean
     from core.transactions as transactions
-    where transactions.load_id in (select affected.load_id from affected)
+    where transactions.load_id = any(array(select affected.load_id from affected))
     group by transactions.load_id
 ),
 
 duplicate_counts as (
     select duplicates.load_id, count(*) as rows_duplicate
     from core.duplicates as duplicates
-    where duplicates.load_id in (select affected.load_id from affected)
+    where duplicates.load_id = any(array(select affected.load_id from affected))
     group by duplicates.load_id
 ),
 

@@ -1,6 +1,7 @@
 -- core.customers: one row per customer with a sale line, its figures before rounding and ranking (data
 -- contract §4). Taken again, for the customers the run's changes touch only, from their rows in
--- core.invoices (020) and core.customer_products (021); a customer left with no sale line leaves.
+-- core.invoices (020); distinct_products changes by the (customer, product) pairs that appeared or left
+-- (021). A customer left with no sale line leaves.
 with
 
 touched as (
@@ -48,12 +49,11 @@ returns as (
     group by invoices.customer_id
 ),
 
-products as (
+product_changes as (
     select
         customer_products.customer_id,
-        count(*) as distinct_products
-    from core.customer_products as customer_products
-    inner join touched on touched.customer_id = customer_products.customer_id
+        sum(customer_products.pair_change) as distinct_products
+    from pg_temp.transform_customer_products as customer_products
     group by customer_products.customer_id
 ),
 
@@ -67,13 +67,14 @@ final as (
         sale_totals.frequency,
         sale_totals.monetary,
         sale_totals.units,
-        coalesce(products.distinct_products, 0) as distinct_products,
+        coalesce(customers.distinct_products, 0) + coalesce(product_changes.distinct_products, 0) as distinct_products,
         coalesce(returns.returns_value, 0) as returns_value
     from touched
     left join sale_totals on sale_totals.customer_id = touched.customer_id
     left join latest_country on latest_country.customer_id = touched.customer_id
     left join returns on returns.customer_id = touched.customer_id
-    left join products on products.customer_id = touched.customer_id
+    left join product_changes on product_changes.customer_id = touched.customer_id
+    left join core.customers as customers on customers.customer_id = touched.customer_id
 )
 
 merge into core.customers as customers

@@ -1,8 +1,9 @@
 -- core.products: one row per product with a sale or a cancellation line, its figures (data contract §4).
--- Lines, units, revenue and returned units change by the run's changes; orders and customers by the keys
--- of core.product_invoices (022) and core.customer_products (021) that appeared or left; the description
--- (most frequent, ties: smallest in byte order) and the first and last sale dates are taken again for the
--- touched products from core.product_descriptions (024) and core.product_days (023).
+-- Lines, units, revenue and returned units change by the run's changes; orders and customers by the
+-- (product, invoice) and (customer, product) pairs that appeared or left (022, 021); the description (most
+-- frequent, ties: smallest in byte order) is taken again for the touched products from
+-- core.product_descriptions (024), and the first and last sale dates by two probes each of the partial
+-- index transactions_sale_stock_code_invoice_date.
 with
 
 change as (
@@ -19,15 +20,15 @@ change as (
 ),
 
 order_changes as (
-    select product_invoice_changes.stock_code, sum(product_invoice_changes.pair_change) as orders
-    from pg_temp.transform_product_invoice_changes as product_invoice_changes
-    group by product_invoice_changes.stock_code
+    select product_invoices.stock_code, sum(product_invoices.pair_change) as orders
+    from pg_temp.transform_product_invoices as product_invoices
+    group by product_invoices.stock_code
 ),
 
 customer_changes as (
-    select customer_product_changes.stock_code, sum(customer_product_changes.pair_change) as customers
-    from pg_temp.transform_customer_product_changes as customer_product_changes
-    group by customer_product_changes.stock_code
+    select customer_products.stock_code, sum(customer_products.pair_change) as customers
+    from pg_temp.transform_customer_products as customer_products
+    group by customer_products.stock_code
 ),
 
 descriptions as (
@@ -51,10 +52,10 @@ final as (
         coalesce(customer_changes.customers, 0) as customers,
         coalesce(change.returned_units, 0) as returned_units,
         descriptions.description,
-        (select min(product_days.day) from core.product_days as product_days
-            where product_days.stock_code = change.stock_code) as first_sale_date,
-        (select max(product_days.day) from core.product_days as product_days
-            where product_days.stock_code = change.stock_code) as last_sale_date
+        (select min(transactions.invoice_date)::date from core.transactions as transactions
+            where transactions.line_kind = 'sale' and transactions.stock_code = change.stock_code) as first_sale_date,
+        (select max(transactions.invoice_date)::date from core.transactions as transactions
+            where transactions.line_kind = 'sale' and transactions.stock_code = change.stock_code) as last_sale_date
     from change
     left join order_changes on order_changes.stock_code = change.stock_code
     left join customer_changes on customer_changes.stock_code = change.stock_code

@@ -83,6 +83,7 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       }
       await c.query(`select set_config('transform.is_full', $1, true)`, [String(full)]);
       await c.query(`select set_config('transform.removed_load_ids', $1, true)`, [`{${removed.join(',')}}`]);
+      await c.query(`select set_config('transform.batch_load_ids', $1, true)`, [`{${batch.join(',')}}`]);
       await c.query('create temp table transform_batch (load_id bigint primary key) on commit drop');
       await c.query('insert into pg_temp.transform_batch (load_id) select unnest($1::bigint[])', [batch]);
       await c.query('analyze pg_temp.transform_batch');
