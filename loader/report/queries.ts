@@ -29,10 +29,15 @@ export const RUNS_SHOWN = 30;
 export const TOP_PRODUCTS = 20;
 
 async function checkRelations(c: ClientBase): Promise<void> {
+  // from the catalogs (readable by every login), not to_regclass: that fails outright without usage on the schema
   const { rows } = await c.query<{ name: string; present: boolean; readable: boolean | null }>(
-    `select name, to_regclass(name) is not null as present,
-            case when to_regclass(name) is not null then has_table_privilege(to_regclass(name), 'select') end as readable
-       from unnest($1::text[]) as name`,
+    `select wanted.name, rel.oid is not null as present,
+            has_schema_privilege(rel.relnamespace, 'usage') and has_table_privilege(rel.oid, 'select') as readable
+       from unnest($1::text[]) with ordinality as wanted (name, position)
+       left join (select c.oid, c.relnamespace, n.nspname || '.' || c.relname as name
+                    from pg_catalog.pg_class as c inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace) as rel
+         on rel.name = wanted.name
+      order by wanted.position`,
     [REPORT_RELATIONS],
   );
   const missing = rows.filter((r) => !r.present).map((r) => r.name);
