@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { $, which } from 'zx';
 
 import { runMain } from '../loader/cli/main.js';
+import { runReportBench } from '../loader/bench/report.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
@@ -45,6 +46,8 @@ async function generate(rows: number, seed: number, dir: string): Promise<{ file
 }
 
 runMain('bench', async () => {
+  // --suite report: the report's own benchmark (loader/bench/report.ts)
+  if (process.argv.slice(2).some((a) => a === '--suite' || a.startsWith('--suite='))) return runReportBench(process.argv.slice(2));
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) return void console.log(BENCH_USAGE);
   const resultsDir = join(projectRoot, 'bench-results');
