@@ -58,8 +58,8 @@ export function cohortChart(d: ReportData['cohorts']): Chart {
       title: 'Share of each cohort buying again, by months since the first purchase',
       data: { values },
       encoding: {
-        x: { field: 'monthNumber', type: 'ordinal', title: 'months since the first purchase (month_number)', axis: { labelAngle: 0 } },
-        y: { field: 'cohort', type: 'ordinal', title: 'cohort (month of the first purchase)' },
+        x: { field: 'monthNumber', type: 'ordinal', title: 'month_number (months since the first purchase)', axis: { labelAngle: 0 } },
+        y: { field: 'cohort', type: 'ordinal', title: 'cohort_month' },
       },
       layer: [
         { mark: { type: 'rect' }, encoding: { color: { field: 'retention', type: 'quantitative', title: 'retention', scale: { scheme: 'blues', domain: [0, top], clamp: true }, legend: { format: '.0%' } } } },
