@@ -1,7 +1,8 @@
 /** The report's pure parts: segments, money text, escaping, the worst loads' SQL, charts drawn without a database. */
 import { describe, expect, it } from 'vitest';
 
-import { dailyChart, qualityChart } from '../loader/report/charts.js';
+import { dailyChart } from '../loader/report/charts.js';
+import { qualityChart } from '../loader/report/ops-charts.js';
 import { escapeHtml } from '../loader/report/format.js';
 import { duration, money } from '../loader/report/headline.js';
 import { renderReport } from '../loader/report/index.js';

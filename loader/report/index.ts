@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 import type pg from 'pg';
 
-import { cohortChart, dailyChart, filesChart, productsChart, qualityChart, rfmChart, runsChart, type Chart } from './charts.js';
+import { cohortChart, dailyChart, productsChart, rfmChart, type Chart } from './charts.js';
+import { filesChart, qualityChart, runsChart } from './ops-charts.js';
 import { pageHtml, SECTIONS } from './html.js';
 import { readReportData } from './queries.js';
 import { toSvg } from './render.js';
