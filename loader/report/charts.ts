@@ -23,7 +23,7 @@ export function dailyChart(d: ReportData['daily']): Chart {
     { day: r.day, measure: 'gross revenue', value: r.grossRevenue },
     { day: r.day, measure: 'returns (negative)', value: -r.returnsValue },
   ]);
-  const x = { field: 'day', type: 'temporal', timeUnit: 'yearmonthdate', title: null, axis: { format: '%b %Y', labelOverlap: true } } as const;
+  const x = { field: 'day', type: 'temporal', timeUnit: 'yearmonthdate', title: null, scale: { padding: 6 }, axis: { format: '%b %Y', labelOverlap: true } } as const;
   return {
     id: 'daily',
     rows: money.length + d.length,
