@@ -107,6 +107,9 @@ describe('report', () => {
     expect(figure('last_transform_ms')).toBe(run.ms);
     expect(figure('last_transform_at')).toBe(new Date(run.finished_at!).toISOString());
     expect(html).toContain('>10,247,219.32<');
+    const latest = await q(`select loads.load_id::text as load_id, loads.source from meta.loads as loads where loads.status = 'complete' order by loads.load_id desc limit 1`);
+    expect(figure('latest_load')).toBe(latest.load_id);
+    expect(html).toContain(`<code>${latest.source}</code>`);
   });
 
   it('documents every published relation and column in the dictionary, from the comments', async () => {

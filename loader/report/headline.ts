@@ -1,6 +1,6 @@
 /** The headline section (pure): the day's figures as tiles, each tagged with its exact value for checks. */
 import { escapeHtml, int } from './format.js';
-import type { Headline } from './types.js';
+import type { Headline, LoadQuality } from './types.js';
 
 /** '10247219.32' → '10,247,219.32' (exact: formats the decimal text, never through a float) */
 export function money(decimal: string): string {
@@ -20,7 +20,14 @@ function tile(figure: string, label: string, value: string, shown: string, note 
   return `<div class="tile" data-figure="${figure}" data-value="${escapeHtml(value)}"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(shown)}</div>${note ? `<div class="note">${escapeHtml(note)}</div>` : ''}</div>`;
 }
 
-export function headlineHtml(h: Headline): string {
+/** the latest complete load: is today's load healthy? */
+function latestLoad(l: LoadQuality | undefined): string {
+  if (!l) return '<p class="empty">No complete load yet: run <code>npm run load</code>.</p>';
+  const kept = l.transformed ? `, ${int(l.quarantined)} quarantined, ${int(l.duplicates)} duplicates` : ' (not transformed yet)';
+  return `<p data-figure="latest_load" data-value="${l.loadId}">Latest load: ${l.loadId}, <code>${escapeHtml(l.source)}</code>: ${int(l.rowsRead)} rows read, ${int(l.rejected)} rejected${kept}.</p>`;
+}
+
+export function headlineHtml(h: Headline, latest?: LoadQuality): string {
   const r = h.lastRun;
   const run = r
     ? `<p data-figure="last_transform" data-value="${r.runId}">Last transform: run ${r.runId}, finished <span data-figure="last_transform_at" data-value="${escapeHtml(r.finishedAt)}">${escapeHtml(r.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</span>, <span data-figure="last_transform_mode" data-value="${r.isFull ? 'full' : 'incremental'}">${r.isFull ? `full (${escapeHtml(r.fullReason ?? '')})` : 'incremental'}</span>, <span data-figure="last_transform_ms" data-value="${r.durationMs}">${duration(r.durationMs)}</span>; ${int(r.loadsProcessed)} load${r.loadsProcessed === 1 ? '' : 's'}, ${int(r.rowsProcessed)} staged rows processed.</p>`
@@ -37,6 +44,6 @@ ${tile('customers', 'customers', String(h.customers), int(h.customers), 'with a 
 ${tile('gross_revenue', 'gross revenue', h.grossRevenue, money(h.grossRevenue), span)}
 ${tile('returns_value', 'returns', h.returnsValue, money(h.returnsValue), 'value of cancellation lines')}
 </div>
-${run}${pending}
+${run}${latestLoad(latest)}${pending}
 <p><small>Rows loaded, rejected, quarantined and duplicates: Σ over complete loads in <code>meta.load_summary</code>; gross revenue and returns: Σ of <code>features.daily_sales</code>; customers: rows of <code>features.customer_features</code>.</small></p>`;
 }

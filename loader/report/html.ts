@@ -72,7 +72,7 @@ export function pageHtml({ data, svgs, generatedAt }: PageInput): string {
   const f = (id: string, empty: string) => figure(id, svgs[id]?.svg, svgs[id]?.rows ?? 0, empty);
   const fileRun = data.headline.lastRun;
   const body: Record<SectionId, string> = {
-    headline: headlineHtml(data.headline),
+    headline: headlineHtml(data.headline, data.dqLoads[data.dqLoads.length - 1]),
     daily: f('daily', 'No sale or cancellation line yet.'),
     cohorts: `<p>Each cell: the customers of a cohort (month of their first sale) with a sale in a later month, as a share of the cohort (<code>features.customer_cohorts.retention</code>). Month 0 is always 100%; the colour scale stops at the highest later value.</p>${f('cohorts', 'No customer yet.')}`,
     rfm: `<p>Left: customers per cell of recency score × frequency score (<code>features.customer_features</code>, 5 = best). Right: their monetary summed per segment (champions r 4-5 f 4-5; promising r 4-5 f 1-3; needs attention r 3; at risk r 1-2 f 4-5; hibernating r 1-2 f 1-3), labelled with its customers.</p>${f('rfm', 'No customer yet.')}`,
