@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { $, which } from 'zx';
 
 import { runMain } from '../loader/cli/main.js';
+import { runReportBench } from '../loader/bench/report.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type PipelineFiles, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
@@ -52,6 +53,8 @@ async function generate(rows: number, seed: number, dir: string): Promise<Genera
 }
 
 runMain('bench', async () => {
+  // --suite report: the report's own benchmark (loader/bench/report.ts)
+  if (process.argv.slice(2).some((a) => a === '--suite' || a.startsWith('--suite='))) return runReportBench(process.argv.slice(2));
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) return void console.log(BENCH_USAGE);
   const resultsDir = join(projectRoot, 'bench-results');

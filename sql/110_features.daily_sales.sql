@@ -25,3 +25,12 @@ with no data;
 create unique index daily_sales_day on features.daily_sales (day);
 
 grant select on features.daily_sales to analyst;
+
+-- the meaning of each column, where BI tools and the report's data dictionary read it (data contract §4)
+comment on materialized view features.daily_sales is 'One row per calendar day with a sale or a cancellation line: orders, units, gross revenue, returns and customers of the day.';
+comment on column features.daily_sales.day is 'The calendar day of invoice_date.';
+comment on column features.daily_sales.orders is 'Number of distinct invoices with a sale line that day.';
+comment on column features.daily_sales.units is 'Sum of the quantities of the day''s sale lines.';
+comment on column features.daily_sales.gross_revenue is 'Sum of the line amounts of the day''s sale lines, 2 decimals (rounded after summing).';
+comment on column features.daily_sales.returns_value is 'Value of the day''s cancellation lines as a positive amount (minus their summed line amounts), 2 decimals.';
+comment on column features.daily_sales.customers is 'Number of distinct customers (guests not counted) with a sale line that day.';

@@ -49,3 +49,12 @@ with no data;
 create unique index customer_cohorts_cohort_month_month_number on features.customer_cohorts (cohort_month, month_number);
 
 grant select on features.customer_cohorts to analyst;
+
+-- the meaning of each column, where BI tools and the report's data dictionary read it (data contract §4)
+comment on materialized view features.customer_cohorts is 'Customers grouped by the month of their first sale (cohort_month) and the months since it (month_number): how many were active, what they spent, and the share of the cohort retained.';
+comment on column features.customer_cohorts.cohort_month is 'First day of the month of the customers'' first sale line.';
+comment on column features.customer_cohorts.month_number is 'Months from cohort_month to the month of activity (0 = the first month).';
+comment on column features.customer_cohorts.cohort_size is 'Number of customers whose first sale line is in cohort_month.';
+comment on column features.customer_cohorts.active_customers is 'Customers of the cohort with at least one sale line in that month.';
+comment on column features.customer_cohorts.revenue is 'Sum of the line amounts of the cohort''s sale lines in that month, 2 decimals.';
+comment on column features.customer_cohorts.retention is 'active_customers divided by cohort_size, 4 decimals (1 in month 0).';

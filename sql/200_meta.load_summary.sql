@@ -52,3 +52,22 @@ final as (
 select * from final;
 
 grant select on meta.load_summary to analyst;
+
+comment on view meta.load_summary is 'One row per load: what the loader read, staged and rejected, and what the transform made of it (quarantined by reason, duplicates, clean). Transform columns are null until the transform has processed the load. For a processed load rows_staged = rows_clean + rows_quarantined + duplicates.';
+comment on column meta.load_summary.load_id is 'The load (meta.loads).';
+comment on column meta.load_summary.source is 'What was loaded, as given: the file path, the URL, or - for standard input.';
+comment on column meta.load_summary.status is 'running, complete (visible downstream) or failed.';
+comment on column meta.load_summary.rows_read is 'Records read (rows_staged + rows_rejected for a complete load).';
+comment on column meta.load_summary.rows_rejected is 'Records the loader could not stage (staging.load_rejects: bad field count, quote, UTF-8, NUL byte, size, JSON).';
+comment on column meta.load_summary.rows_staged is 'Records staged verbatim in staging.transactions.';
+comment on column meta.load_summary.rows_quarantined is 'Staged rows the transform could not parse (core.quarantine); null until transformed.';
+comment on column meta.load_summary.quarantined_missing_invoice_no is 'Quarantined because invoice_no is empty.';
+comment on column meta.load_summary.quarantined_missing_stock_code is 'Quarantined because stock_code is empty.';
+comment on column meta.load_summary.quarantined_bad_quantity is 'Quarantined because quantity is not an integer that fits int4.';
+comment on column meta.load_summary.quarantined_bad_unit_price is 'Quarantined because unit_price is not a decimal number.';
+comment on column meta.load_summary.quarantined_bad_invoice_date is 'Quarantined because invoice_date is not a valid date in an accepted format.';
+comment on column meta.load_summary.quarantined_bad_customer_id is 'Quarantined because customer_id is neither empty nor digits (optionally followed by .0).';
+comment on column meta.load_summary.duplicates is 'Clean rows equal in all eight values to a row loaded before (in this or an earlier load): counted, not kept.';
+comment on column meta.load_summary.rows_clean is 'Rows of this load kept in core.transactions.';
+comment on column meta.load_summary.started_at is 'When the load started.';
+comment on column meta.load_summary.finished_at is 'When the load became complete or failed.';
