@@ -106,6 +106,15 @@ create table core.days (
   customers      bigint  not null
 );
 
+comment on column core.transactions.row_hash is 'Dedup hash of the eight parsed values (one seeded 64-bit hash per value, XORed; null values count as 0). Equal rows hash alike; equal hashes are always confirmed by comparing the values.';
+comment on table core.duplicates is 'Clean rows that were not kept because an equal row loaded earlier is in core.transactions (same columns). When the kept row leaves, its first copy here takes its place.';
+comment on table core.invoices is 'Sale and cancellation lines per (invoice, date, line kind, customer, country): lines, units, amount. Kept up to date by each transform from the rows that came into or left core.';
+comment on table core.product_descriptions is 'Sale lines with a description per (product, description): the most frequent one is the product''s description.';
+comment on table core.customer_months is 'Sale lines and amount per (customer, month): the cohorts.';
+comment on table core.customers is 'One row per customer with a sale line: the figures of features.customer_features before rounding and ranking.';
+comment on table core.products is 'One row per product with a sale or cancellation line: the figures of features.product_features before rounding.';
+comment on table core.days is 'One row per day with a line of any kind: its lines (the latest day gives as_of_date) and the figures of features.daily_sales before rounding.';
+
 grant select, insert, update, delete, truncate on
   core.duplicates, core.invoices, core.product_descriptions, core.customer_months, core.customers, core.products, core.days
   to transformer;

@@ -52,6 +52,7 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
   const files = await readSqlFiles(dir, dirname(dir));
   const started = performance.now();
   const c = await db.pool.connect();
+  c.on('error', () => undefined); // a lost connection fails the query under way, which reports it
   let locked = false;
   try {
     await acquireTransformLock(c, options.wait ?? true, log);
