@@ -1,8 +1,52 @@
-/** npm run migrate [-- down [N]] — apply pending migrations (or roll back N, default 1). */
-import { openDatabase } from '../db.js';
-import { UserError } from '../errors.js';
+/**
+ * npm run migrate [-- down [N]] — apply pending migrations (or roll back N, default 1).
+ *
+ * After `up`, on a database no transform has completed on yet, the derived objects (the features views,
+ * meta.load_summary) are created at once by the transform runner, so that a fresh deployment serves
+ * empty views instead of "relation does not exist". That run acts as the `transformer` role when it
+ * exists and this login may use it: the objects then belong to `transformer`, and the transform
+ * service (which acts as `transformer`) can refresh them, and drop and recreate them on a changed
+ * definition, as if it had made them itself.
+ */
+import pg from 'pg';
+
+import { openDatabase, type Database } from '../db.js';
+import { EXIT, UserError } from '../errors.js';
 import { migrate } from '../migrate.js';
+import { runTransform } from '../transform/index.js';
 import { runMain } from './main.js';
+
+/** The role the derived objects are made as: `transformer` when this login may act as it, else the login itself. */
+async function derivedOwner(db: Database): Promise<string | undefined> {
+  const { rows } = await db.pool.query<{ may: boolean }>(
+    `select to_regrole('transformer') is not null and pg_has_role(current_user, 'transformer', 'MEMBER') as may`,
+  );
+  return rows[0]?.may ? 'transformer' : undefined;
+}
+
+/** Create the derived objects when no transform has completed yet; returns what to say. */
+async function createDerivedObjects(db: Database): Promise<string | undefined> {
+  const { rows } = await db.pool.query<{ done: boolean }>(`select exists (select from meta.transform_runs where status = 'complete') as done`);
+  if (rows[0]?.done) return undefined;
+  const role = await derivedOwner(db);
+  // the role is a fixed name of ours, never input; set on each connection before any query of the runner
+  const pool = new pg.Pool({ ...db.config, max: 1 });
+  pool.on('error', () => undefined);
+  if (role) pool.on('connect', (c) => void c.query(`set role ${role}`).catch(() => undefined));
+  try {
+    const r = await runTransform({ pool }, { wait: false });
+    const as = role ? ` as ${role}` : '';
+    return r.loads
+      ? `derived objects: created${as} by transform ${r.runId}, which processed ${r.loads} waiting load${r.loads === 1 ? '' : 's'}`
+      : `derived objects: created${as} (empty until the first load is transformed; transform ${r.runId})`;
+  } catch (err) {
+    // another transform holds the lock: it creates them
+    if ((err as { exitCode?: unknown }).exitCode === EXIT.busy) return 'derived objects: another transform is running; it creates them';
+    throw err;
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
 
 runMain('migrate', async () => {
   const [direction = 'up', countArg] = process.argv.slice(2);
@@ -13,6 +57,10 @@ runMain('migrate', async () => {
   try {
     const done = await migrate(db.config, direction, count, () => undefined);
     console.log(done.length ? `${direction === 'up' ? 'applied' : 'rolled back'}: ${done.join(', ')}` : 'migrations: up to date');
+    if (direction === 'up' && count === undefined) {
+      const said = await createDerivedObjects(db);
+      if (said) console.log(said);
+    }
   } finally {
     await db.close();
   }
