@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { projectRoot, sqlDir } from '../loader/paths.js';
 import { parseStatusArgs } from '../loader/status/args.js';
 import { duration, problems } from '../loader/status/assess.js';
+import { formatStatus } from '../loader/status/format.js';
 import { statusQueries } from '../loader/status/read.js';
 import type { StatusReport, StatusSnapshot } from '../loader/status/types.js';
 import { freshDatabase } from './support/db.js';
@@ -54,6 +55,27 @@ describe('the verdict (pure)', () => {
     const failed = { ...empty, lastFailedRun: { runId: 5, startedAt: 'T', finishedAt: 'T', error: 'boom\nmore' }, lastCompleteRunId: 4 };
     expect(problems(failed, {})).toEqual(['the last transform failed (run 5): boom']);
     expect(problems({ ...failed, lastCompleteRunId: 6 }, {})).toEqual([]); // a later run succeeded
+  });
+
+  it('prints one labelled line per part and the verdict last', () => {
+    const lines = formatStatus({
+      ...empty,
+      healthy: false,
+      problems: ['a', 'b'],
+      running: [{ loadId: 9, source: 'x.csv', startedAt: 'T', ageSeconds: 120, alive: false }],
+      views: [{ name: 'features.daily_sales', kind: 'materialized view', rows: 1234 }, { name: 'features.v', kind: 'view', rows: null }],
+    });
+    expect(lines).toEqual([
+      'newest load:    none complete yet',
+      'waiting:        none: every complete load is transformed',
+      'running loads:  load 9, x.csv, since T (2 min): abandoned: no process holds its lock (the next load marks it failed and cleans up)',
+      'failed loads:   none since the newest complete load',
+      'last transform: never run',
+      'last failure:   none',
+      'as_of_date:     none (no customer features yet)',
+      'features:       features.daily_sales 1,234, features.v (view, not counted)',
+      'unhealthy: a; b',
+    ]);
   });
 
   it('reads its arguments: hours and minutes, positive numbers only', () => {
