@@ -87,6 +87,22 @@ describe('right after migrate', () => {
   });
 });
 
+describe('npm run status on the fresh stack', () => {
+  it('runs as the transform login (as `docker compose exec transform` does): healthy, empty views counted; refused to the analyst login', () => {
+    const run = cli('status', ['--json'], libpqEnv(db.url, logins.transformer));
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout) as { healthy: boolean; views: { name: string; rows: number | null }[]; lastRun: { loads: number } };
+    expect(report.healthy).toBe(true);
+    expect(report.lastRun.loads).toBe(0);
+    expect(report.views.length).toBeGreaterThanOrEqual(4);
+    for (const v of report.views) expect(v.rows, v.name).toBe(0);
+    const analyst = cli('status', [], libpqEnv(db.url, logins.analyst));
+    expect(analyst.status).toBe(2);
+    expect(analyst.stderr).toMatch(/^status: permission denied .*run it as the transform's login or the owner\n$/);
+  });
+});
+
 describe('then the services', () => {
   it('the first transform of data (as the transform login) is full, fills the views, and can recreate a changed one', async () => {
     const file = join(work, 'day.csv');

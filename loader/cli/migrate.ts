@@ -18,8 +18,13 @@ import { runMain } from './main.js';
 
 /** The role the derived objects are made as: `transformer` when this login may act as it, else the login itself. */
 async function derivedOwner(db: Database): Promise<string | undefined> {
+  // (a case, not `and`: pg_has_role fails on a role that does not exist; 16+ grants SET ROLE separately from membership)
   const { rows } = await db.pool.query<{ may: boolean }>(
-    `select to_regrole('transformer') is not null and pg_has_role(current_user, 'transformer', 'MEMBER') as may`,
+    `select case
+              when to_regrole('transformer') is null then false
+              when current_setting('server_version_num')::int >= 160000 then pg_has_role(current_user, 'transformer', 'SET')
+              else pg_has_role(current_user, 'transformer', 'MEMBER')
+            end as may`,
   );
   return rows[0]?.may ? 'transformer' : undefined;
 }
@@ -29,10 +34,11 @@ async function createDerivedObjects(db: Database): Promise<string | undefined> {
   const { rows } = await db.pool.query<{ done: boolean }>(`select exists (select from meta.transform_runs where status = 'complete') as done`);
   if (rows[0]?.done) return undefined;
   const role = await derivedOwner(db);
-  // the role is a fixed name of ours, never input; set on each connection before any query of the runner
-  const pool = new pg.Pool({ ...db.config, max: 1 });
+  // every connection of the runner starts as that role (a startup option: refused loudly, never silently ignored)
+  const options = [db.config.options ?? process.env.PGOPTIONS, role ? `-c role=${role}` : undefined].filter(Boolean).join(' ') || undefined;
+  const pool = new pg.Pool({ ...db.config, max: 1, options });
   pool.on('error', () => undefined);
-  if (role) pool.on('connect', (c) => void c.query(`set role ${role}`).catch(() => undefined));
+  pool.on('connect', (client) => void client.on('error', () => undefined));
   try {
     const r = await runTransform({ pool }, { wait: false });
     const as = role ? ` as ${role}` : '';

@@ -37,7 +37,7 @@ export const statusQueries = {
   failedSince: `
     select load_id, source, finished_at, error, count(*) over ()::int as total
       from meta.loads
-     where status = 'failed' and finished_at > coalesce($1::timestamptz, '-infinity') and error not like 'replaced by load %'
+     where status = 'failed' and finished_at > coalesce($1::timestamptz, '-infinity') and coalesce(error, '') not like 'replaced by load %'
      order by finished_at desc limit 5`,
   lastRun: `
     select run_id, status, is_full, full_reason, started_at, finished_at, loads_processed, error,
