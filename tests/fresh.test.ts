@@ -87,6 +87,19 @@ describe('right after migrate', () => {
   });
 });
 
+describe('migrate on a database that was loaded but never transformed', () => {
+  it('creates nothing and says that the first transform will: migrate never transforms data', async () => {
+    const loaded = await freshDatabase(); // migrated without the command: no derived objects
+    const file = join(work, 'early.csv');
+    writeFileSync(file, 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,P,x,1,2011-01-01 10:00:00,1.00,1,UK\n');
+    expect(cli('load', [file], loaded.env).status).toBe(0);
+    const run = cli('migrate', [], libpqEnv(loaded.url));
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('migrations: up to date\nderived objects: not created here: 1 complete load waits for the first transform, which creates them (npm run transform)\n');
+    expect((await loaded.pool.query('select 1 from meta.transform_runs')).rowCount).toBe(0);
+  });
+});
+
 describe('npm run status on the fresh stack', () => {
   it('runs as the transform login (as `docker compose exec transform` does): healthy, empty views counted; refused to the analyst login', () => {
     const run = cli('status', ['--json'], libpqEnv(db.url, logins.transformer));

@@ -1,9 +1,9 @@
 /**
  * npm run migrate [-- down [N]] — apply pending migrations (or roll back N, default 1).
  *
- * After `up`, on a database no transform has completed on yet, the derived objects (the features views,
- * meta.load_summary) are created at once by the transform runner, so that a fresh deployment serves
- * empty views instead of "relation does not exist". That run acts as the `transformer` role when it
+ * After `up`, on a database no transform has completed on and no load has completed on yet, the derived
+ * objects (the features views, meta.load_summary) are created at once by the transform runner with no
+ * loads, so that a fresh deployment serves empty views instead of "relation does not exist". That run acts as the `transformer` role when it
  * exists and this login may use it: the objects then belong to `transformer`, and the transform
  * service (which acts as `transformer`) can refresh them, and drop and recreate them on a changed
  * definition, as if it had made them itself.
@@ -31,8 +31,14 @@ async function derivedOwner(db: Database): Promise<string | undefined> {
 
 /** Create the derived objects when no transform has completed yet; returns what to say. */
 async function createDerivedObjects(db: Database): Promise<string | undefined> {
-  const { rows } = await db.pool.query<{ done: boolean }>(`select exists (select from meta.transform_runs where status = 'complete') as done`);
+  const { rows } = await db.pool.query<{ done: boolean; waiting: number }>(
+    `select exists (select from meta.transform_runs where status = 'complete') as done,
+            (select count(*) from meta.loads where status = 'complete')::int as waiting`,
+  );
   if (rows[0]?.done) return undefined;
+  // migrate stays a schema step: it never transforms data (that run could take minutes)
+  const waiting = rows[0]?.waiting ?? 0;
+  if (waiting) return `derived objects: not created here: ${waiting} complete load${waiting === 1 ? ' waits' : 's wait'} for the first transform, which creates them (npm run transform)`;
   const role = await derivedOwner(db);
   // every connection of the runner starts as that role (a startup option: refused loudly, never silently ignored)
   const options = [db.config.options ?? process.env.PGOPTIONS, role ? `-c role=${role}` : undefined].filter(Boolean).join(' ') || undefined;
@@ -42,8 +48,9 @@ async function createDerivedObjects(db: Database): Promise<string | undefined> {
   try {
     const r = await runTransform({ pool }, { wait: false });
     const as = role ? ` as ${role}` : '';
+    // (a load that completed in the meantime was transformed by this run: then the objects hold its rows)
     return r.loads
-      ? `derived objects: created${as} by transform ${r.runId}, which processed ${r.loads} waiting load${r.loads === 1 ? '' : 's'}`
+      ? `derived objects: created${as} by transform ${r.runId}, with the ${r.loads} load${r.loads === 1 ? '' : 's'} completed meanwhile`
       : `derived objects: created${as} (empty until the first load is transformed; transform ${r.runId})`;
   } catch (err) {
     // another transform holds the lock: it creates them
