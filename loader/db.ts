@@ -46,6 +46,9 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   }
   const pool = new pg.Pool({ ...config, max: options.poolSize ?? 4 });
   pool.on('error', () => undefined); // an idle client lost: the next query reports it
+  // a client checked out of the pool (a transform run's connection) whose socket fails after its query did would
+  // emit 'error' with no listener and end the process; the query that failed has already reported it
+  pool.on('connect', (client) => void client.on('error', () => undefined));
   const db: Database = {
     config,
     pool,

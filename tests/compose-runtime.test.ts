@@ -50,6 +50,8 @@ function containerEnv(name: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...compose.services[name]!.environment };
   if (env.PGHOST === 'postgres') env.PGHOST = server.hostname;
   if (env.PGPORT === '5432') env.PGPORT = server.port;
+  // the container's own /tmp (the heartbeat file): a folder per service here
+  if (env.HEARTBEAT_FILE?.startsWith('/tmp/')) env.HEARTBEAT_FILE = join(work, `${name}-${env.HEARTBEAT_FILE.slice('/tmp/'.length)}`);
   return env;
 }
 
@@ -132,6 +134,15 @@ describe('the runtime image, natively', () => {
     const transform = start('transform');
     await until(() => days.every((d) => loader.events.some((e) => e.event === 'loaded' && e.file === join(inbox, d))), [loader, transform]);
     await until(async () => (await db.pool.query('select 1 from meta.transform_loads')).rowCount === 3, [loader, transform]);
+    // each container's healthcheck, run as docker runs it (the image's WORKDIR, the service's environment)
+    for (const name of ['loader', 'transform']) {
+      const [kind, node, ...args] = compose.services[name]!.healthcheck!.test;
+      expect([kind, node]).toEqual(['CMD', 'node']);
+      const check = () => spawnSync(process.execPath, args, { cwd: app, env: containerEnv(name), encoding: 'utf8' });
+      let health = check();
+      await until(() => (health = check()).status === 0, [loader, transform]); // the first beat may be a moment away
+      expect(health.stdout).toMatch(new RegExp(`^healthy: ${name} `));
+    }
     expect(await loader.stop()).toBe(0);
     expect(await transform.stop()).toBe(0);
 

@@ -1,12 +1,15 @@
 /**
  * The docker compose stack and the Dockerfile, checked without a Docker engine: every command, script,
  * file, port and variable they name exists and agrees with package.json, .env.example and the code.
- * Where a `docker compose` or `docker-compose` client works, its `config` validates the file as well.
+ * The file is validated against the Compose Specification's JSON schema on every machine; where a Compose v2
+ * client works (`docker compose`, or a `docker-compose` that reports v2), its `config` validates it as well.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 
 import { watchVariables } from '../loader/watch/args.js';
@@ -159,20 +162,95 @@ describe('docker-compose.yml', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.csv.gz')).length).toBe(305);
   });
 
-  it('validates with `docker compose config` where a working client is installed', () => {
-    // the static checks above always run; this adds the client's own validation when one works here
-    const env = { ...process.env, ...testEnv };
-    const clients: string[][] = [['docker', 'compose'], ['docker-compose']];
-    for (const [cmd, ...pre] of clients) {
-      const probe = spawnSync(cmd!, [...pre, 'version'], { encoding: 'utf8' });
-      if (probe.status !== 0) continue;
-      const run = spawnSync(cmd!, [...pre, '--project-directory', projectRoot, '-f', join(projectRoot, 'docker-compose.yml'), 'config', '--quiet'], { env, encoding: 'utf8' });
-      expect(run.stderr).toBe('');
-      expect(run.status).toBe(0);
+  it('has no fixed container name, host name or published port on loader and transform, so they scale out', () => {
+    for (const name of longRunning) {
+      const s = compose.services[name] as Record<string, unknown>;
+      for (const key of ['container_name', 'hostname', 'ports', 'expose', 'network_mode']) expect(s[key], `${name}.${key}`).toBeUndefined();
     }
-    expect(Object.keys(resolved.services)).toHaveLength(5);
+  });
+
+  it('gives loader and transform a healthcheck: the health command of the image, on a heartbeat file of the container', () => {
+    for (const name of longRunning) {
+      const s = resolved.services[name]!;
+      const [kind, node, file, ...rest] = s.healthcheck?.test ?? [];
+      expect([kind, node, rest], name).toEqual(['CMD', 'node', []]);
+      expect(file).toBe('dist/loader/cli/health.js');
+      expect(existsSync(join(projectRoot, sourceOf(file!)))).toBe(true);
+      expect(s.environment?.HEARTBEAT_FILE, name).toMatch(/^\/tmp\/[\w.-]+$/); // the container's own /tmp: one per replica
+      expect(Number(s.environment?.WATCH_HEARTBEAT_SECONDS)).toBeGreaterThan(0);
+      expect(Number(s.environment?.HEALTH_DB_GRACE_SECONDS)).toBeGreaterThan(0);
+    }
+  });
+
+  it('is valid by the Compose Specification\'s JSON schema (compose-spec/compose-spec, as shipped by the dclint package)', () => {
+    const schema = composeSchema();
+    expect(schema.title).toBe('Compose Specification');
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    // the schema names its draft-07 meta-schema by its https address; Ajv knows draft-07 by the http one
+    const draft7 = createRequire(import.meta.url)('ajv/dist/refs/json-schema-draft-07.json') as Record<string, unknown>;
+    ajv.addMetaSchema({ ...draft7, $id: schema.$schema }, String(schema.$schema));
+    const validate = ajv.compile(schema);
+    const errors = (value: unknown) => (validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+    expect(errors(resolved)).toEqual([]);
+    // the check itself: a misspelt key and a healthcheck of the wrong type are refused
+    const loader = resolved.services.loader!;
+    expect(errors({ ...resolved, services: { ...resolved.services, loader: { ...loader, helthcheck: loader.healthcheck } } }).length).toBeGreaterThan(0);
+    expect(errors({ ...resolved, services: { ...resolved.services, loader: { ...loader, healthcheck: { test: 42 } } } }).length).toBeGreaterThan(0);
+  });
+
+  it('validates with `docker compose config` where a Compose v2 client is installed (v1 predates the Compose Spec)', (ctx) => {
+    // the static checks above always run; this adds the client's own validation when a v2 client works here
+    const env = { ...process.env, ...testEnv };
+    const found = composeClients();
+    if (!found.v2) {
+      const why = `docker compose config not run: ${found.notes.join('; ')}`;
+      console.warn(why);
+      ctx.skip(why);
+    }
+    const [cmd, ...pre] = found.v2!;
+    const run = spawnSync(cmd!, [...pre, '--project-directory', projectRoot, '-f', join(projectRoot, 'docker-compose.yml'), 'config', '--quiet'], { env, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  });
+
+  it('tells a Compose v1 client from v2 by its version (the client probe itself)', () => {
+    expect(composeMajor('1.29.2')).toBe(1);
+    expect(composeMajor('v2.24.6')).toBe(2);
+    expect(composeMajor('2.39.1-desktop.1')).toBe(2);
+    expect(composeMajor('docker-compose version 1.29.2, build unknown')).toBe(1);
+    expect(composeMajor('')).toBeUndefined();
   });
 });
+
+/** The major version in `docker compose version --short` (or the long form of v1). */
+function composeMajor(text: string): number | undefined {
+  const m = /(?:^|version )v?(\d+)\.\d+/.exec(text.trim());
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The first client that reports Compose v2, and why each other one was passed over. */
+function composeClients(): { v2?: string[]; notes: string[] } {
+  const notes: string[] = [];
+  for (const client of [['docker', 'compose'], ['docker-compose']]) {
+    const [cmd, ...pre] = client;
+    const probe = spawnSync(cmd!, [...pre, 'version', '--short'], { encoding: 'utf8' });
+    const name = client.join(' ');
+    if (probe.error || probe.status !== 0) {
+      notes.push(`${name}: not installed or not working`);
+      continue;
+    }
+    const major = composeMajor(probe.stdout);
+    if (major !== undefined && major >= 2) return { v2: client, notes };
+    notes.push(`${name} ${probe.stdout.trim() || '(version unknown)'} is Compose v1, which predates the Compose Specification (this file's top-level \`name\`): the stack needs Docker Compose v2`);
+  }
+  return { notes };
+}
+
+/** compose-spec/compose-spec's schema/compose-spec.json, as the dclint package ships it (schemas/compose.schema.json). */
+function composeSchema(): { title?: string; $schema?: string } & Record<string, unknown> {
+  const dir = dirname(createRequire(import.meta.url).resolve('dclint/package.json'));
+  return JSON.parse(readFileSync(join(dir, 'schemas', 'compose.schema.json'), 'utf8')) as { title?: string };
+}
 
 describe('Dockerfile', () => {
   const { instructions, stages } = dockerfile;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseWatchArgs, wantsWatch } from '../loader/watch/args.js';
+import { assessHeartbeat } from '../loader/watch/health.js';
 import { formatEvent } from '../loader/watch/log.js';
 import { isInboxFile, Settler, type Observation } from '../loader/watch/settle.js';
 
@@ -94,5 +95,30 @@ describe('event lines', () => {
   it('are readable key=value lines otherwise, quoting values that are not one plain word', () => {
     const line = formatEvent(at, 'transform', 'transform_failed', { error: 'x "y"\nz', seconds: 1.5, files: ['a', 'b'] }, false);
     expect(line).toBe('2026-01-02T03:04:05.000Z transform transform_failed error="x \\"y\\"\\nz" seconds=1.5 files="a,b"');
+  });
+});
+
+describe('heartbeat verdict (the healthcheck, pure)', () => {
+  const now = Date.parse('2024-05-01T12:00:00Z');
+  const at = (secondsAgo: number) => new Date(now - secondsAgo * 1000).toISOString();
+  const beat = (o: Record<string, unknown>) =>
+    JSON.stringify({ service: 'loader', pid: 7, started_at: at(300), beat_at: at(2), interval_seconds: 10, db_ok_at: at(2), db_error: null, ...o });
+
+  it('is healthy while the beat is fresh and the database answered within the grace', () => {
+    expect(assessHeartbeat(beat({}), now, 60)).toEqual({ healthy: true, message: 'healthy: loader (pid 7) beat 2 s ago; the database answered 2 s ago' });
+    expect(assessHeartbeat(beat({ beat_at: at(31), db_ok_at: at(31) }), now, 60).healthy).toBe(true); // 3 intervals + 1 s
+    expect(assessHeartbeat(beat({ db_ok_at: null, started_at: at(30) }), now, 60).healthy).toBe(true); // still within the grace since the start
+  });
+
+  it('is unhealthy when the beat stops, the database is away past the grace, or there is no usable file', () => {
+    expect(assessHeartbeat(beat({ beat_at: at(40) }), now, 60)).toEqual({ healthy: false, message: 'no heartbeat for 40 s (pid 7; allowed 31 s): the process is stuck or gone' });
+    expect(assessHeartbeat(beat({ db_ok_at: at(75), db_error: 'connect ECONNREFUSED' }), now, 60)).toEqual({
+      healthy: false,
+      message: 'the database has not answered for 75 s (grace 60 s): connect ECONNREFUSED',
+    });
+    expect(assessHeartbeat(beat({ db_ok_at: null, started_at: at(90) }), now, 60).message).toMatch(/^the database has not answered since the start, 90 s ago/);
+    expect(assessHeartbeat(undefined, now, 60).message).toMatch(/^no heartbeat file/);
+    expect(assessHeartbeat('{"beat', now, 60).message).toBe('the heartbeat file is not valid JSON');
+    expect(assessHeartbeat('{}', now, 60).healthy).toBe(false);
   });
 });

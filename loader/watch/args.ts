@@ -12,6 +12,9 @@ export interface WatchSettings {
   retryMs: number;
   fallbackMs: number;
   graceMs: number;
+  heartbeatMs: number;
+  /** where the heartbeat goes (HEARTBEAT_FILE; none when unset) */
+  heartbeatFile?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -28,9 +31,19 @@ const timings = [
   ['retryMs', 'WATCH_RETRY_SECONDS', 30],
   ['fallbackMs', 'WATCH_FALLBACK_SECONDS', 60],
   ['graceMs', 'WATCH_GRACE_SECONDS', 5],
+  ['heartbeatMs', 'WATCH_HEARTBEAT_SECONDS', 10],
 ] as const;
 
-export const watchVariables = timings.map(([, name]) => name);
+/** The healthcheck's settings: the heartbeat file the service writes, and how long the database may be away. */
+export const healthVariables = ['HEARTBEAT_FILE', 'HEALTH_DB_GRACE_SECONDS'] as const;
+
+/** Every variable the watch modes and their healthcheck read. */
+export const watchVariables = [...timings.map(([, name]) => name), ...healthVariables];
+
+export function healthSettings(env: Env): { file?: string; dbGraceSeconds: number } {
+  const file = env.HEARTBEAT_FILE?.trim() || undefined;
+  return { file, dbGraceSeconds: seconds(env, 'HEALTH_DB_GRACE_SECONDS', 60) / 1000 };
+}
 
 function seconds(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
@@ -73,5 +86,5 @@ export function parseWatchArgs(kind: 'load' | 'transform', argv: readonly string
     } else throw new UserError(`${arg} is not an option of watch mode; ${usage}`);
   }
   if (!watch) throw new UserError(usage);
-  return { ...settings, dir, json, jobs };
+  return { ...settings, dir, json, jobs, heartbeatFile: env.HEARTBEAT_FILE?.trim() || undefined };
 }

@@ -11,6 +11,7 @@ import { openDatabase, type Database } from '../db.js';
 import { UserError } from '../errors.js';
 import { parseWatchArgs } from './args.js';
 import { watchInbox, type InboxFile, type Outcome } from './inbox.js';
+import { startHeartbeat } from './heartbeat.js';
 import { createEventLog, errorText, type EventLog } from './log.js';
 import { onTermination } from './signals.js';
 
@@ -45,9 +46,11 @@ export async function runLoadWatch(argv: readonly string[], loadOne: LoadOne, op
   const jobs = s.jobs ?? availableParallelism();
   const termination = onTermination(s.graceMs, log);
   let db: Database | undefined;
+  let heartbeat: { stop(): Promise<void> } | undefined;
   try {
     db = await openDatabase({ env, poolSize: jobs + 1 });
     log('started', { database: db.describe, jobs });
+    if (s.heartbeatFile) heartbeat = startHeartbeat({ file: s.heartbeatFile, service: 'loader', intervalMs: s.heartbeatMs, config: db.config });
     const opened = db;
     await watchInbox({
       dir,
@@ -71,6 +74,7 @@ export async function runLoadWatch(argv: readonly string[], loadOne: LoadOne, op
     log('stopped');
     return 0;
   } finally {
+    await heartbeat?.stop();
     await db?.close();
     termination.dispose();
   }

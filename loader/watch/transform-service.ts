@@ -4,6 +4,7 @@
  */
 import { openDatabase, type Database } from '../db.js';
 import { parseWatchArgs } from './args.js';
+import { startHeartbeat } from './heartbeat.js';
 import { createEventLog, type EventLog } from './log.js';
 import { onTermination } from './signals.js';
 import { runTransformLoop, type TransformOutcome } from './transform-loop.js';
@@ -43,9 +44,11 @@ export async function runTransformWatch(argv: readonly string[], transformOnce: 
   const log = options.log ?? createEventLog('transform', s.json);
   const termination = onTermination(s.graceMs, log);
   let db: Database | undefined;
+  let heartbeat: { stop(): Promise<void> } | undefined;
   try {
     db = await openDatabase({ env });
     log('started', { database: db.describe });
+    if (s.heartbeatFile) heartbeat = startHeartbeat({ file: s.heartbeatFile, service: 'transform', intervalMs: s.heartbeatMs, config: db.config });
     const opened = db;
     await runTransformLoop({
       config: opened.config,
@@ -58,6 +61,7 @@ export async function runTransformWatch(argv: readonly string[], transformOnce: 
     log('stopped');
     return 0;
   } finally {
+    await heartbeat?.stop();
     await db?.close();
     termination.dispose();
   }
