@@ -38,7 +38,11 @@ async function asLogin<T>(login: Login, fn: (c: pg.Client) => Promise<T>): Promi
 }
 
 /** The objects the sql/ files define, by their file names (`NNN_schema.object.sql`). */
-const defined = readdirSync(sqlDir).filter((f) => f.endsWith('.sql')).map((f) => /^\d+_([a-z_]+)\.([a-z_]+)\.sql$/.exec(f)!.slice(1, 3) as [string, string]);
+// the objects sql/ defines or fills (pg_temp.… are the run's temporary tables: gone at its commit)
+const defined = readdirSync(sqlDir)
+  .filter((f) => f.endsWith('.sql'))
+  .map((f) => /^\d+_([a-z_]+)\.([a-z_]+)\.sql$/.exec(f)!.slice(1, 3) as [string, string])
+  .filter(([schema]) => schema !== 'pg_temp');
 
 async function relations(): Promise<{ name: string; kind: string; owner: string; populated: boolean }[]> {
   const { rows } = await db.pool.query<{ name: string; kind: string; owner: string; populated: boolean }>(
