@@ -130,7 +130,7 @@ runMain('bench', async () => {
       });
       console.log(`goals at ${rows.toLocaleString('en-US')} rows (ratios: median of the pairs with psql):\n${goalLines(reached)}\n`);
       results.push({ rows, dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes });
-      if (!args.keep) for (const f of [gen.file, gen.dayFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
+      if (!args.keep) for (const f of [gen.file, gen.dayFile, gen.lateFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
     }
   } finally {
     await server.close();
