@@ -8,14 +8,21 @@ import { CANONICAL } from './header.js';
 import { readHeader } from './header-read.js';
 import { claimLoad, claimSha, completeLoad, discardLoad, failLoad, findComplete, insertRejects, release, type Claim } from './ledger.js';
 import { hashInWorker } from './hash.js';
+import type { HttpOptions } from './http.js';
+import { stageJson } from './json-stage.js';
+import { Pull, type Page } from './pull.js';
 import { RecordScanner, type Reject } from './scan.js';
-import { hashFile, openRaw, READ_CHUNK, type Source } from './source.js';
+import { sniff, type Format } from './sniff.js';
+import { hashFile, openRaw, READ_CHUNK, type RawInput, type Source } from './source.js';
 import type { LoadEvent, LoadResult } from './types.js';
 
 export interface FileOptions {
   force: boolean;
   streams: number;
   splitAfter: number;
+  /** --format: else from the content (sniff.ts) */
+  format?: Format;
+  http: HttpOptions;
   emit: (event: LoadEvent) => void;
 }
 
@@ -32,6 +39,7 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
   let loadId: number | undefined;
   let completed = false;
   let closeRaw: (() => Promise<void>) | undefined;
+  let pull: Pull | undefined;
   let ctl: Awaited<ReturnType<Connections['ctl']>>;
   try {
     ctl = await conns.ctl();
@@ -40,8 +48,17 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     return finish('failed', { error: `cannot connect to the database: ${describe(err)}` });
   }
   try {
-    const raw = await openRaw(src);
-    closeRaw = raw.close;
+    // a URL is a pull: its first page now, the next ones as the body is read (JSON)
+    let page: Page | undefined;
+    let raw: RawInput;
+    if (src.kind === 'url') {
+      pull = new Pull(src.url, opt.http);
+      const p = pull;
+      closeRaw = () => p.close();
+      page = await p.first();
+      raw = { chunks: page.chunks, size: page.size, close: async () => undefined };
+    } else raw = await openRaw(src);
+    closeRaw ??= raw.close;
     if ((raw.size ?? 0) >= EARLY_HASH_BYTES) conns.warm(opt.streams);
     // a small file is hashed first; a large one in a worker thread while its rows already stream
     const early = src.kind === 'file' && (raw.size ?? 0) >= EARLY_HASH_BYTES ? hashInWorker(src.path) : undefined;
@@ -52,8 +69,10 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
       if (done !== undefined) return finish('skipped', { loadId: done, message: `already loaded as load ${done}` });
     }
     opt.emit({ type: 'start', source: src.name, totalBytes: raw.size });
-    const input = await decode(raw.chunks, { hash: src.kind !== 'file' });
-    const head = await readHeader(input.chunks);
+    const input = await decode(raw.chunks, { hash: src.kind === 'stdin' });
+    const sniffed = await sniff(input.chunks, opt.format, { name: page?.url ?? src.name, contentType: page?.contentType });
+    // CSV: the header is read before the load is recorded (a bad header leaves no ledger row)
+    const head = sniffed.format === 'csv' ? await readHeader(sniffed.chunks) : undefined;
     const claim = await claimLoad(ctl, { source: src.name, sha256: known?.sha256, byteSize: raw.size, force: opt.force });
     const skip = skipped(claim);
     if (skip) return finish('skipped', skip);
@@ -82,7 +101,38 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     let scanner: RecordScanner | undefined;
     let staged = 0;
     let rawBytes = 0;
-    if (!head.empty) {
+    let jsonRead: number | undefined;
+    if (!head) {
+      // JSON: every page of the source, one load (json-stage.ts)
+      const sql = `copy staging.transactions (load_id, line_no, ${CANONICAL.join(', ')}) from stdin with (format csv)`;
+      const sink = new CopySink(conns, sql, opt.streams, opt.splitAfter);
+      const bytes = () => pull?.bytes ?? input.rawBytes;
+      const json = await stageJson({
+        loadId,
+        format: sniffed.format as 'jsonl' | 'json',
+        first: sniffed.chunks,
+        pageUrl: () => page?.url,
+        next: async (bodyNext) => {
+          if (!pull) return undefined;
+          page = await pull.next(bodyNext);
+          return page && (await decode(page.chunks, { hash: false })).chunks;
+        },
+        write: async (rows, rowsRead) => {
+          await sink.write(rows);
+          if (rejects.length >= REJECT_BATCH_ROWS || rejectBytes >= REJECT_BATCH_BYTES) await flushRejects();
+          await settleSha(false);
+          opt.emit({ type: 'progress', source: src.name, bytes: bytes(), totalBytes: raw.size, rows: rowsRead });
+        },
+        reject: (r) => {
+          rejects.push(r);
+          rejectBytes += r.raw.length;
+        },
+      });
+      if (json.parser.unknown.size) opt.emit({ type: 'note', source: src.name, message: `keys ignored: ${[...json.parser.unknown].join(', ')}` });
+      jsonRead = json.rowsRead;
+      await settleSha(true);
+      staged = await sink.finish();
+    } else if (!head.empty) {
       const { map, header } = head;
       const keep = map.extras.length ? map.columns.map((c) => c !== null) : undefined;
       if (map.extras.length) opt.emit({ type: 'note', source: src.name, message: `extra columns ignored: ${map.extras.join(', ')}` });
@@ -137,10 +187,11 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     } else opt.emit({ type: 'note', source: src.name, message: 'empty file: no header, no rows' });
     await settleSha(true);
     await flushRejects();
-    const rowsRead = scanner?.rowsRead ?? 0;
+    const rowsRead = jsonRead ?? scanner?.rowsRead ?? 0;
     Object.assign(result, { rowsRead, rowsStaged: staged, rowsRejected });
     if (rowsRead !== staged + rowsRejected) throw new Error(`accounting check failed: read ${rowsRead} records, the server stored ${staged}, rejected ${rowsRejected}`);
-    const done = await completeLoad(ctl, loadId, sha256 ?? input.sha256(), { rowsRead, rowsStaged: staged, rowsRejected, byteSize: Math.max(rawBytes, input.rawBytes) }, opt.force);
+    const byteSize = pull?.bytes ?? Math.max(rawBytes, input.rawBytes);
+    const done = await completeLoad(ctl, loadId, sha256 ?? pull?.sha256() ?? input.sha256(), { rowsRead, rowsStaged: staged, rowsRejected, byteSize }, opt.force);
     if ('duplicateOf' in done) {
       await discardLoad(ctl, loadId);
       completed = true;
