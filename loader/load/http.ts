@@ -51,13 +51,28 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
-function causeOf(err: unknown): string {
+/** An error's reason, with every URL in it masked and no header value in it (errors are printed and stored). */
+function causeOf(err: unknown, opt: HttpOptions): string {
   const e = err as { cause?: { code?: string; message?: string }; message?: string };
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  let text = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  text = text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, (u) => maskUrl(u));
+  for (const [, v] of opt.headers) if (v) text = text.split(v).join('***');
+  return text;
 }
 
-export async function get(url: string, opt: HttpOptions, signal?: AbortSignal): Promise<Response1> {
-  const shown = maskUrl(url);
+/** userinfo of a URL → the URL without it, and a Basic Authorization header (unless one is given). */
+export function splitCredentials(url: string, headers: [string, string][]): { url: string; headers: [string, string][] } {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i.exec(url);
+  if (!m) return { url, headers };
+  const bare = m[1] + url.slice(m[0].length);
+  if (headers.some(([n]) => n.toLowerCase() === 'authorization')) return { url: bare, headers };
+  const [user = '', pass = ''] = m[2]!.split(':').map((x) => decodeURIComponent(x));
+  return { url: bare, headers: [...headers, ['Authorization', `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`]] };
+}
+
+export async function get(given: string, opt: HttpOptions, signal?: AbortSignal): Promise<Response1> {
+  const shown = maskUrl(given);
+  const { url, headers } = splitCredentials(given, opt.headers);
   for (let attempt = 0; ; attempt++) {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort();
@@ -66,7 +81,7 @@ export async function get(url: string, opt: HttpOptions, signal?: AbortSignal): 
     let failure: string;
     let wait: number | undefined;
     try {
-      const res = await fetch(url, { headers: opt.headers, redirect: 'follow', signal: ctl.signal });
+      const res = await fetch(url, { headers, redirect: 'follow', signal: ctl.signal });
       if (res.ok && res.body) {
         const rearm = () => {
           clearTimeout(timer);
@@ -82,7 +97,7 @@ export async function get(url: string, opt: HttpOptions, signal?: AbortSignal): 
           body: bodyChunks(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), rearm, () => {
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);
-          }, shown, ctl.signal),
+          }, shown, ctl.signal, opt),
         };
       }
       clearTimeout(timer);
@@ -95,7 +110,8 @@ export async function get(url: string, opt: HttpOptions, signal?: AbortSignal): 
       signal?.removeEventListener('abort', onAbort);
       if (err instanceof LoadError) throw err;
       if (signal?.aborted) throw new LoadError(`cancelled while fetching ${shown}`);
-      failure = ctl.signal.aborted ? `no response from ${shown} within ${opt.timeoutSeconds}s` : `cannot fetch ${shown}: ${causeOf(err)}`;
+      if (!ctl.signal.aborted && !(err as { cause?: unknown }).cause) throw new LoadError(`cannot fetch ${shown}: ${causeOf(err, opt)}`);
+      failure = ctl.signal.aborted ? `no response from ${shown} within ${opt.timeoutSeconds}s` : `cannot fetch ${shown}: ${causeOf(err, opt)}`;
     }
     signal?.removeEventListener('abort', onAbort);
     if (attempt >= opt.retries) throw new LoadError(`${failure} (after ${attempt + 1} attempt${attempt ? 's' : ''})`);
@@ -104,7 +120,7 @@ export async function get(url: string, opt: HttpOptions, signal?: AbortSignal): 
   }
 }
 
-async function* bodyChunks(body: Readable, rearm: () => void, done: () => void, shown: string, aborted: AbortSignal): AsyncGenerator<Buffer> {
+async function* bodyChunks(body: Readable, rearm: () => void, done: () => void, shown: string, aborted: AbortSignal, opt: HttpOptions): AsyncGenerator<Buffer> {
   let bytes = 0;
   try {
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
@@ -114,7 +130,7 @@ async function* bodyChunks(body: Readable, rearm: () => void, done: () => void, 
     }
   } catch (err) {
     if (aborted.aborted) throw new LoadError(`${shown}: no data for the timeout after ${bytes} bytes of the body`);
-    throw new LoadError(`${shown}: connection dropped after ${bytes} bytes of the body (${causeOf(err)})`);
+    throw new LoadError(`${shown}: connection dropped after ${bytes} bytes of the body (${causeOf(err, opt)})`);
   } finally {
     done();
     body.destroy();

@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 export function linkNext(header: string | null | undefined, base: string): string | undefined {
   if (!header) return undefined;
   // link-value = "<" URI-Reference ">" *( ";" link-param ); values separated by commas outside <>
-  const re = /<([^>]*)>((?:\s*;\s*[^;,"]+(?:=(?:"[^"]*"|[^;,]*))?)*)/g;
+  const re = /<([^>]*)>((?:\s*;\s*[^;,"=]+(?:=(?:"[^"]*"|[^;,]*))?)*)/g;
   for (let m; (m = re.exec(header)); ) {
     const params = m[2] ?? '';
     const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))/i.exec(params);
