@@ -129,8 +129,8 @@ async function* bodyChunks(body: Readable, rearm: () => void, done: () => void, 
       yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     }
   } catch (err) {
-    if (aborted.aborted) throw new LoadError(`${shown}: no data for the timeout after ${bytes} bytes of the body`);
-    throw new LoadError(`${shown}: connection dropped after ${bytes} bytes of the body (${causeOf(err, opt)})`);
+    if (aborted.aborted) throw new LoadError(`no data for ${opt.timeoutSeconds}s after ${bytes} bytes of ${shown}`);
+    throw new LoadError(`connection dropped after ${bytes} bytes of ${shown} (${causeOf(err, opt)})`);
   } finally {
     done();
     body.destroy();
