@@ -2,8 +2,8 @@
  * One HTTP GET of a pull, with the robustness rules: a timeout (the longest wait for the response
  * headers, or for the next bytes of the body), retries with exponential backoff on 429, 5xx and
  * connections that fail before the response starts (Retry-After honoured, up to 120 s), bounded by
- * `retries`; any other 4xx fails at once. Header values are sent, never shown: errors name the
- * status and the masked URL only. A connection dropped mid-body fails the pull (its bytes are
+ * `retries`; any other 4xx fails at once. Header values are sent, never shown: errors give the
+ * status or cause only (pull.ts adds the page and its masked URL). A dropped body fails the pull (its bytes are
  * already staged in the pull's COPY: the pull is then rolled back whole, and a rerun loads it whole).
  */
 import { Readable } from 'node:stream';
@@ -70,8 +70,8 @@ export function splitCredentials(url: string, headers: [string, string][]): { ur
   return { url: bare, headers: [...headers, ['Authorization', `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`]] };
 }
 
+/** GET one URL. Errors do not name it (the caller knows which page it was). */
 export async function get(given: string, opt: HttpOptions, signal?: AbortSignal): Promise<Response1> {
-  const shown = maskUrl(given);
   const { url, headers } = splitCredentials(given, opt.headers);
   for (let attempt = 0; ; attempt++) {
     const ctl = new AbortController();
@@ -97,30 +97,30 @@ export async function get(given: string, opt: HttpOptions, signal?: AbortSignal)
           body: bodyChunks(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), rearm, () => {
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);
-          }, shown, ctl.signal, opt),
+          }, ctl.signal, opt),
         };
       }
       clearTimeout(timer);
       await res.body?.cancel().catch(() => undefined);
-      failure = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} from ${shown}`;
+      failure = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
       if (res.status !== 429 && res.status < 500) throw new LoadError(failure);
       wait = retryAfterSeconds(res.headers.get('retry-after'));
     } catch (err) {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       if (err instanceof LoadError) throw err;
-      if (signal?.aborted) throw new LoadError(`cancelled while fetching ${shown}`);
-      if (!ctl.signal.aborted && !(err as { cause?: unknown }).cause) throw new LoadError(`cannot fetch ${shown}: ${causeOf(err, opt)}`);
-      failure = ctl.signal.aborted ? `no response from ${shown} within ${opt.timeoutSeconds}s` : `cannot fetch ${shown}: ${causeOf(err, opt)}`;
+      if (signal?.aborted) throw new LoadError('cancelled');
+      if (!ctl.signal.aborted && !(err as { cause?: unknown }).cause) throw new LoadError(`cannot fetch: ${causeOf(err, opt)}`);
+      failure = ctl.signal.aborted ? `no response within ${opt.timeoutSeconds}s` : `cannot fetch: ${causeOf(err, opt)}`;
     }
     signal?.removeEventListener('abort', onAbort);
-    if (attempt >= opt.retries) throw new LoadError(`${failure} (after ${attempt + 1} attempt${attempt ? 's' : ''})`);
+    if (attempt >= opt.retries) throw new LoadError(`${failure} after ${attempt + 1} attempt${attempt ? 's' : ''}`);
     const backoff = opt.backoffMs * 2 ** attempt;
     await sleep(Math.min(MAX_RETRY_AFTER, wait ?? 0) * 1000 > backoff ? Math.min(MAX_RETRY_AFTER, wait!) * 1000 : backoff, signal);
   }
 }
 
-async function* bodyChunks(body: Readable, rearm: () => void, done: () => void, shown: string, aborted: AbortSignal, opt: HttpOptions): AsyncGenerator<Buffer> {
+async function* bodyChunks(body: Readable, rearm: () => void, done: () => void, aborted: AbortSignal, opt: HttpOptions): AsyncGenerator<Buffer> {
   let bytes = 0;
   try {
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
@@ -129,8 +129,8 @@ async function* bodyChunks(body: Readable, rearm: () => void, done: () => void, 
       yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     }
   } catch (err) {
-    if (aborted.aborted) throw new LoadError(`no data for ${opt.timeoutSeconds}s after ${bytes} bytes of ${shown}`);
-    throw new LoadError(`connection dropped after ${bytes} bytes of ${shown} (${causeOf(err, opt)})`);
+    if (aborted.aborted) throw new LoadError(`no data for ${opt.timeoutSeconds}s after ${bytes} bytes of the body`);
+    throw new LoadError(`connection dropped after ${bytes} bytes of the body (${causeOf(err, opt)})`);
   } finally {
     done();
     body.destroy();

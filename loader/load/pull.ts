@@ -30,15 +30,28 @@ export class Pull {
     private readonly signal?: AbortSignal,
   ) {}
 
+  /** An error of page n names the page and its URL (page 1 is the source itself, named already). */
+  private named(err: unknown, n: number, url: string): unknown {
+    if (!(err instanceof LoadError) || n === 1) return err;
+    return new LoadError(`${err.message} (page ${n}: ${maskUrl(url)})`);
+  }
+
   private async fetch(url: string): Promise<Page> {
     this.seen.add(url);
-    const res = await get(url, this.opt, this.signal);
+    const n = this.seen.size;
+    const res = await get(url, this.opt, this.signal).catch((err: unknown) => {
+      throw this.named(err, n, url);
+    });
     const self = this;
     async function* tapped(): AsyncGenerator<Buffer> {
-      for await (const chunk of res.body) {
-        self.hash.update(chunk);
-        self.bytes += chunk.length;
-        yield chunk;
+      try {
+        for await (const chunk of res.body) {
+          self.hash.update(chunk);
+          self.bytes += chunk.length;
+          yield chunk;
+        }
+      } catch (err) {
+        throw self.named(err, n, url);
       }
     }
     this.current = { url: res.url, number: this.seen.size, contentType: res.contentType, size: res.size, link: res.link, chunks: tapped() };
