@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { $, which } from 'zx';
 
 import { runMain } from '../loader/cli/main.js';
+import { UserError } from '../loader/errors.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
@@ -45,6 +46,11 @@ async function generate(rows: number, seed: number, dir: string): Promise<{ file
 }
 
 runMain('bench', async () => {
+  // --suite json: JSON Lines against CSV through the loader (loader/bench/json.ts)
+  if (process.argv[2] === '--suite') {
+    if (process.argv[3] !== 'json') throw new UserError(`--suite takes json, got "${process.argv[3] ?? ''}"`);
+    return (await import('../loader/bench/json.js')).runJsonBench(process.argv.slice(4));
+  }
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) return void console.log(BENCH_USAGE);
   const resultsDir = join(projectRoot, 'bench-results');

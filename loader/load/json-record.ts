@@ -23,7 +23,11 @@ const KEY_CACHE_MAX = 4096;
 
 export class RecordParser {
   /** canonical columns that some record had as a key (null values included) */
-  readonly seen = new Set<Canonical>();
+  get seen(): Set<Canonical> {
+    return new Set(CANONICAL.filter((_, col) => this.seenCol[col] === 1));
+  }
+  private readonly seenCol = new Uint8Array(COLUMNS);
+  private seenAll = false;
   /** keys that name no canonical column (first 20, as written) */
   readonly unknown = new Set<string>();
   /** records that parsed as objects */
@@ -35,6 +39,9 @@ export class RecordParser {
   private readonly ks = new Int32Array(COLUMNS);
   private readonly ke = new Int32Array(COLUMNS);
   private readonly present = new Uint8Array(COLUMNS);
+  /** the keys of the previous record by position, quotes included (records mostly repeat their keys in one order) */
+  private readonly lastKey: Buffer[] = [];
+  private readonly lastCol: number[] = [];
   private readonly esc = new Uint8Array(1);
   private buf: Buffer = Buffer.alloc(0);
 
@@ -64,16 +71,40 @@ export class RecordParser {
     }
     if (!isUtf8(b.subarray(start, end))) return 'invalid_utf8';
     let nested = false;
+    let member = 0;
     i = skipWs(b, i + 1, end);
     if (at(b, i, end) === 0x7d) i++;
     else
       for (;;) {
         if (at(b, i, end) !== QUOTE) return 'invalid_json';
         const ks = i;
-        i = endOfString(b, i, end, this.esc);
-        if (i < 0) return 'invalid_json';
+        // the previous record's key at this position, byte for byte: then the string ends where that one did
+        const prev = this.lastKey[member];
+        let col = -1;
+        let same = prev !== undefined && i + prev.length <= end;
+        if (same) {
+          const n = prev!.length;
+          for (let k = 1; k < n; k++) {
+            if (prev![k] !== b[i + k]) {
+              same = false;
+              break;
+            }
+          }
+        }
+        if (same) {
+          i += prev!.length;
+          col = this.lastCol[member]!;
+        } else {
+          i = endOfString(b, i, end, this.esc);
+          if (i < 0) return 'invalid_json';
+          col = this.column(b, ks, i, this.esc[0] === 1);
+          if (member < 64) {
+            this.lastKey[member] = Buffer.from(b.subarray(ks, i));
+            this.lastCol[member] = col;
+          }
+        }
+        member++;
         const ke = i;
-        const col = this.column(b, ks, i, this.esc[0] === 1);
         i = skipWs(b, i, end);
         if (at(b, i, end) !== 0x3a) return 'invalid_json';
         i = skipWs(b, i + 1, end);
@@ -112,7 +143,11 @@ export class RecordParser {
       }
     if (skipWs(b, i, end) !== end) return 'invalid_json';
     this.objects++;
-    for (let col = 0; col < COLUMNS; col++) if (this.present[col] === 1) this.seen.add(CANONICAL[col]!);
+    if (!this.seenAll) {
+      let all = true;
+      for (let col = 0; col < COLUMNS; col++) all = (this.seenCol[col] ||= this.present[col]!) === 1 && all;
+      this.seenAll = all;
+    }
     if (nested) return 'nested_value';
     return 'ok';
   }
@@ -128,9 +163,12 @@ export class RecordParser {
     for (let col = 0; col < COLUMNS; col++) {
       out[o++] = 0x2c;
       const k = this.kind[col];
-      if (k === RAW) o += b.copy(out, o, this.vs[col]!, this.ve[col]!);
-      else if (k === PLAIN) o += b.copy(out, o, this.vs[col]!, this.ve[col]!);
-      else if (k === ESCAPED) {
+      if (k === RAW || k === PLAIN) {
+        const vs = this.vs[col]!;
+        const ve = this.ve[col]!;
+        if (ve - vs > 48) o += b.copy(out, o, vs, ve);
+        else for (let j = vs; j < ve; j++) out[o++] = b[j]!;
+      } else if (k === ESCAPED) {
         o = writeUnescaped(b, this.vs[col]!, this.ve[col]!, out, o);
         if (o < 0) return o;
       }

@@ -28,9 +28,17 @@ export interface JsonStageInput {
 const MAX_RAW = 64 * 1024;
 const OUT_CHUNK = 1024 * 1024;
 
+/** n (a whole number ≥ 0) as ASCII digits at out[o]; returns the new position. */
+function writeDigits(out: Buffer, o: number, n: number): number {
+  let len = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+  for (let k = len - 1, x = n; k >= 0; k--, x = Math.floor(x / 10)) out[o + k] = 48 + (x % 10);
+  return o + len;
+}
+
 export async function stageJson(input: JsonStageInput): Promise<{ rowsRead: number; parser: RecordParser }> {
   const parser = new RecordParser();
-  const prefix = `${input.loadId},`;
+  const prefix = Buffer.from(`${input.loadId},`);
   const ready: Buffer[] = [];
   let out = Buffer.allocUnsafeSlow(OUT_CHUNK);
   let o = 0;
@@ -53,8 +61,8 @@ export async function stageJson(input: JsonStageInput): Promise<{ rowsRead: numb
         o = 0;
       }
       const s = o;
-      o += out.write(prefix, o, 'latin1');
-      o += out.write(String(lineNo), o, 'latin1');
+      for (let k = 0; k < prefix.length; k++) out[o++] = prefix[k]!;
+      o = writeDigits(out, o, lineNo);
       const e = parser.write(out, o);
       if (e >= 0) {
         o = e;

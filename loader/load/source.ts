@@ -89,10 +89,10 @@ export async function openRaw(src: Source): Promise<RawInput> {
       throw new LoadError(describeFsError(err));
     });
     const readInto = async (buf: Buffer, offset: number, length: number) => (await fh.read(buf, offset, length, null)).bytesRead;
-    // small chunks while the header is read (no read-ahead), then readInto
+    // a small first chunk (a CSV header is read from it with no read-ahead, then readInto), then 1 MiB ones (JSON)
     async function* chunks(): AsyncGenerator<Buffer> {
-      for (;;) {
-        const buf = Buffer.allocUnsafe(64 * 1024);
+      for (let size = 64 * 1024; ; size = READ_CHUNK) {
+        const buf = Buffer.allocUnsafe(size);
         const n = await readInto(buf, 0, buf.length);
         if (n === 0) return;
         yield buf.subarray(0, n);
