@@ -121,6 +121,21 @@ describe('robustness', () => {
     expect(hits).toEqual(['/busy', '/busy']);
   });
 
+  it('retries a connection closed before the response, and gives up on one that never answers within --timeout-seconds', async () => {
+    let calls = 0;
+    routes.set('/flaky', (req, res) => {
+      if (calls++ === 0) return void req.socket.destroy();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(recs(1, 1)));
+    });
+    const [r] = await loadSources(database, [`${base}/flaky`], fast);
+    expect(r).toMatchObject({ status: 'loaded', rowsStaged: 1 });
+    expect(hits).toEqual(['/flaky', '/flaky']);
+    routes.set('/silent', () => undefined);
+    const [t] = await loadSources(database, [`${base}/silent`], { http: { backoffMs: 5, retries: 1, timeoutSeconds: 1 } });
+    expect(t).toMatchObject({ status: 'failed', error: 'no response within 1s after 2 attempts' });
+    expect(hits.filter((h) => h === '/silent').length).toBe(2);
+  });
+
   it('a 500 that persists on page 2 fails the pull after the retries, with status and URL; nothing staged', async () => {
     page('/p1', JSON.stringify({ data: recs(1, 2), next: '/p2' }));
     routes.set('/p2', (_req, res) => res.writeHead(500).end('boom'));

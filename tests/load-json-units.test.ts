@@ -6,7 +6,9 @@ import { RecordParser } from '../loader/load/json-record.js';
 import { JsonLinesScanner } from '../loader/load/jsonl.js';
 import { bodyNext, linkNext, maskUrl, parseHeader } from '../loader/load/paging.js';
 import { hintOf, jsonKind } from '../loader/load/sniff.js';
-import { retryAfterSeconds } from '../loader/load/http.js';
+import { retryAfterSeconds, splitCredentials } from '../loader/load/http.js';
+import { isDataFileName } from '../loader/load/source.js';
+import { isInboxFile } from '../loader/watch/settle.js';
 
 function csv(json: string): string {
   const p = new RecordParser();
@@ -106,7 +108,21 @@ describe('format', () => {
   });
 });
 
+describe('file names', () => {
+  it('directories and the --watch inbox take .json, .jsonl, .ndjson and their .gz, with .csv', () => {
+    const names = ['a.csv', 'b.CSV.GZ', 'c.json', 'd.jsonl.gz', 'e.NDJSON', 'f.txt', 'g.json.bak', 'h.gz'];
+    expect(names.filter(isDataFileName)).toEqual(['a.csv', 'b.CSV.GZ', 'c.json', 'd.jsonl.gz', 'e.NDJSON']);
+    expect([...names, '.hidden.json'].filter(isInboxFile)).toEqual(['a.csv', 'b.CSV.GZ', 'c.json', 'd.jsonl.gz', 'e.NDJSON']);
+  });
+});
+
 describe('HTTP pure parts', () => {
+  it('turns userinfo into a Basic Authorization header, unless one is given', () => {
+    expect(splitCredentials('https://ann:p%40ss@api.example/o?x=1', [])).toEqual({ url: 'https://api.example/o?x=1', headers: [['Authorization', `Basic ${Buffer.from('ann:p@ss').toString('base64')}`]] });
+    expect(splitCredentials('https://ann:pw@api.example/o', [['authorization', 'Bearer t']])).toEqual({ url: 'https://api.example/o', headers: [['authorization', 'Bearer t']] });
+    expect(splitCredentials('https://api.example/o', [])).toEqual({ url: 'https://api.example/o', headers: [] });
+  });
+
   it('finds rel="next" in Link headers and next links in bodies, resolved against the page', () => {
     const base = 'https://api.example/v1/orders?page=1';
     expect(linkNext('<https://api.example/v1/orders?page=2>; rel="next", <https://api.example/v1/orders?page=9>; rel="last"', base)).toBe('https://api.example/v1/orders?page=2');
