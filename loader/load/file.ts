@@ -121,7 +121,7 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
           await sink.write(rows);
           if (rejects.length >= REJECT_BATCH_ROWS || rejectBytes >= REJECT_BATCH_BYTES) await flushRejects();
           await settleSha(false);
-          opt.emit({ type: 'progress', source: src.name, bytes: bytes(), totalBytes: raw.size, rows: rowsRead });
+          opt.emit({ type: 'progress', source: src.name, bytes: bytes(), totalBytes: pull ? undefined : raw.size, rows: rowsRead });
         },
         reject: (r) => {
           rejects.push(r);
