@@ -4,13 +4,17 @@
  * line_no: the physical line (JSON Lines, counted on across pages) or the record's ordinal from 1
  * across pages (documents). At the end, a source whose records lack a canonical key fails.
  */
+import { CopySink } from './copy.js';
+import { decode } from './decode.js';
 import { LoadError } from './errors.js';
 import { CANONICAL } from './header.js';
 import { JsonDocScanner } from './json-doc.js';
 import { RecordParser, type RecordOutcome } from './json-record.js';
 import { JsonLinesScanner } from './jsonl.js';
 import { bodyNext } from './paging.js';
+import type { Page, Pull } from './pull.js';
 import type { Reject, RejectReason } from './scan.js';
+import type { StageContext, Staged } from './stage.js';
 
 export interface JsonStageInput {
   loadId: number;
@@ -107,4 +111,33 @@ export async function stageJson(input: JsonStageInput): Promise<{ rowsRead: numb
     throw new LoadError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: no record has ${missing.length > 1 ? 'these keys' : 'this key'}`);
   }
   return { rowsRead, parser };
+}
+
+/** A JSON source of a load: its records into COPY (one stream per connection for every page), rejects aside. */
+export async function stageJsonSource(ctx: StageContext, format: 'jsonl' | 'json', first: AsyncIterable<Buffer>, pulled?: { pull: Pull; page: Page }): Promise<Staged> {
+  const sql = `copy staging.transactions (load_id, line_no, ${CANONICAL.join(', ')}) from stdin with (format csv)`;
+  const sink = new CopySink(ctx.conns, sql, ctx.opt.streams, ctx.opt.splitAfter);
+  let page = pulled?.page;
+  const json = await stageJson({
+    loadId: ctx.loadId,
+    format,
+    first,
+    pageUrl: () => page?.url,
+    next: async (link) => {
+      if (!pulled) return undefined;
+      page = await pulled.pull.next(link);
+      return page && (await decode(page.chunks, { hash: false })).chunks;
+    },
+    write: async (rows, rowsRead) => {
+      await sink.write(rows);
+      await ctx.flushFull();
+      await ctx.settleSha(false);
+      const bytes = pulled?.pull.bytes ?? ctx.input.rawBytes;
+      ctx.opt.emit({ type: 'progress', source: ctx.source, bytes, totalBytes: pulled ? undefined : ctx.raw.size, rows: rowsRead });
+    },
+    reject: (r) => ctx.reject(r),
+  });
+  if (json.parser.unknown.size) ctx.opt.emit({ type: 'note', source: ctx.source, message: `keys ignored: ${[...json.parser.unknown].join(', ')}` });
+  await ctx.settleSha(true);
+  return { rowsRead: json.rowsRead, rowsStaged: await sink.finish(), rawBytes: 0 };
 }
