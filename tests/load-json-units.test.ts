@@ -101,9 +101,9 @@ describe('format', () => {
     expect([hintOf({ name: 'x.JSONL.gz' }), hintOf({ name: 'x.ndjson' }), hintOf({ name: 'a/b.json?x=1' }), hintOf({ contentType: 'application/x-ndjson' }), hintOf({ contentType: 'application/json; charset=utf-8' }), hintOf({ name: '-' })]).toEqual(['jsonl', 'jsonl', 'json', 'jsonl', 'json', undefined]);
     const k = (t: string, final = true) => jsonKind(Buffer.from(t), t.indexOf('{'), final);
     expect(k('{"a":1}\n{"a":2}\n')).toBe('jsonl');
-    expect(k('{"a":1}\n')).toBe('json');
-    expect(k('{"data":[\n{"a":1}]}')).toBe('json');
-    expect(k('{"a":"}\\"{"} {"b":1}')).toBe('json');
+    expect(k('{"a":1}\n')).toBe('open');
+    expect(k('{"data":[\n{"a":1}]}')).toBe('open');
+    expect(k('{"a":"}\\"{"} {"b":1}')).toBe('open');
     expect(k('{"a":1}\n', false)).toBeUndefined();
   });
 });

@@ -168,6 +168,15 @@ describe('JSON documents', () => {
     expect(await staged(JSON.parse(asLines.stdout).results[0].loadId)).toEqual([row(1, 7)]);
   });
 
+  it('the content decides over the name: JSON Lines in a .json file load as JSON Lines; a .jsonl name settles one line', async () => {
+    const lines = file('lines.json', [rec(1), rec(2)].map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const one = file('one.jsonl', JSON.stringify(rec(1)) + '\n');
+    const [a, b] = await loadSources(database, [lines, one]);
+    expect(a).toMatchObject({ status: 'loaded', rowsStaged: 2 });
+    expect(b).toMatchObject({ status: 'loaded', rowsStaged: 1 });
+    expect(await staged(b!.loadId!)).toEqual([row(1, 1)]);
+  });
+
   it('a directory gives its .json, .jsonl, .ndjson (and .gz) files with the CSV ones', async () => {
     const sub = mkdtempSync(join(dir, 'inbox-'));
     writeFileSync(join(sub, 'a.jsonl.gz'), gzipSync(JSON.stringify(rec(11)) + '\n'));

@@ -1,7 +1,7 @@
 /**
  * Which format a source is (contract §1b), from its first text bytes (after gzip): the first non-blank
- * byte `[` is a JSON document; `{` is a JSON document or JSON Lines (see jsonKind); anything else is CSV.
- * `--format` overrides it. The bytes read to decide are handed on untouched.
+ * byte `[` is a JSON document; `{` is JSON Lines or a document (jsonKind, then the name or Content-Type);
+ * anything else is CSV. `--format` overrides it. The bytes read to decide are handed on untouched.
  */
 import { isWs } from './json-value.js';
 
@@ -15,7 +15,7 @@ export interface Hints {
   contentType?: string;
 }
 
-/** A hint for a `{` source: by name, then by Content-Type (pure). */
+/** A hint for a `{` source the content leaves open: by name, then by Content-Type (pure). */
 export function hintOf(h: Hints): 'jsonl' | 'json' | undefined {
   const name = (h.name ?? '').replace(/[?#].*$/, '');
   if (/\.(jsonl|ndjson)(\.gz)?$/i.test(name)) return 'jsonl';
@@ -29,10 +29,12 @@ export function hintOf(h: Hints): 'jsonl' | 'json' | undefined {
 const LOOKAHEAD = 1024 * 1024;
 
 /**
- * For text that starts with `{` at `at` (pure): JSON Lines when its first value ends on its first line and
- * another non-blank byte follows on a later line; otherwise a document. undefined: more bytes needed.
+ * For text that starts with `{` at `at` (pure): `jsonl` when its first value ends on its first line and
+ * another non-blank byte follows on a later line (no JSON document can go on after its value: this is
+ * JSON Lines whatever the name says); `open` otherwise (one value, or one that spans lines: a document,
+ * unless the name or Content-Type says JSON Lines); undefined: more bytes needed.
  */
-export function jsonKind(buf: Buffer, at: number, final: boolean): 'jsonl' | 'json' | undefined {
+export function jsonKind(buf: Buffer, at: number, final: boolean): 'jsonl' | 'open' | undefined {
   let depth = 0;
   let inStr = false;
   let esc = false;
@@ -43,21 +45,21 @@ export function jsonKind(buf: Buffer, at: number, final: boolean): 'jsonl' | 'js
       if (esc) esc = false;
       else if (c === 0x5c) esc = true;
       else if (c === 0x22) inStr = false;
-      else if (c === 0x0a) return 'json';
+      else if (c === 0x0a) return 'open';
     } else if (c === 0x22) inStr = true;
     else if (c === 0x7b || c === 0x5b) depth++;
     else if (c === 0x7d || c === 0x5d) {
       if (--depth === 0) break;
-    } else if (c === 0x0a) return 'json';
+    } else if (c === 0x0a) return 'open';
   }
-  if (k >= buf.length) return final || buf.length - at > LOOKAHEAD ? 'json' : undefined;
+  if (k >= buf.length) return final || buf.length - at > LOOKAHEAD ? 'open' : undefined;
   let sawNewline = false;
   for (k++; k < buf.length; k++) {
     const c = buf[k]!;
     if (c === 0x0a) sawNewline = true;
-    else if (!isWs(c)) return sawNewline ? 'jsonl' : 'json';
+    else if (!isWs(c)) return sawNewline ? 'jsonl' : 'open';
   }
-  return final ? 'json' : undefined;
+  return final ? 'open' : undefined;
 }
 
 /** First non-blank byte (after a BOM) of buf, or -1. */
@@ -87,7 +89,10 @@ export async function sniff(chunks: AsyncIterable<Buffer>, forced: Format | unde
       const c = buf[i];
       if (c === 0x5b) format = 'json';
       else if (c !== 0x7b) format = 'csv';
-      else format = hintOf(hints) ?? jsonKind(buf, i, done);
+      else {
+        const kind = jsonKind(buf, i, done);
+        if (kind) format = kind === 'jsonl' ? 'jsonl' : (hintOf(hints) ?? 'json');
+      }
     } else if (done) format = 'csv'; // empty (or blank): the CSV path says "empty file"
     if (!format) await more();
   }
