@@ -203,10 +203,16 @@ describe('credentials', () => {
     expect(JSON.parse(ok.stdout).results[0]).toMatchObject({ source: masked, status: 'loaded', rowsStaged: 2 });
     const bad = await runLoad(db, ['--header', 'Authorization: Bearer ${SHOP_TOKEN}', `${base}/secure?page=3&token=${key}`], { env });
     expect(bad.stderr).toBe(`load: ${base}/secure?page=3&token=***: HTTP 403 Forbidden\n`);
+    // a next link to another origin (localhost is not 127.0.0.1) is fetched without the headers
+    routes.set('/elsewhere', (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: recs(3, 3), next: `http://localhost:${new URL(base).port}/other` })));
+    routes.set('/other', (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: recs(4, 4) })));
+    const away = await runLoad(db, ['--header', 'Authorization: Bearer ${SHOP_TOKEN}', `${base}/elsewhere`], { env });
+    expect([away.code, away.stderr]).toEqual([0, '']);
+    expect(auth.slice(-2)).toEqual([`Bearer ${token}`, undefined]);
     const unset = await runLoad(db, ['--header', 'Authorization: Bearer ${NO_SUCH_VAR_11}', url]);
     expect([unset.code, unset.stderr]).toEqual([2, 'load: --header Authorization: the environment variable NO_SUCH_VAR_11 is not set\n']);
-    expect(auth.filter((a) => a === `Bearer ${token}`).length).toBe(3);
-    const everything = [ok.stdout, ok.stderr, bad.stdout, bad.stderr, unset.stdout, unset.stderr];
+    expect(auth.filter((a) => a === `Bearer ${token}`).length).toBe(4);
+    const everything = [ok.stdout, ok.stderr, bad.stdout, bad.stderr, away.stdout, away.stderr, unset.stdout, unset.stderr];
     for (const table of ['meta.loads', 'staging.transactions', 'staging.load_rejects']) {
       const { rows } = await db.pool.query(`select t::text as row from ${table} as t`);
       everything.push(...rows.map((r) => r.row as string));

@@ -10,6 +10,14 @@ import { LoadError } from './errors.js';
 import { get, type HttpOptions } from './http.js';
 import { linkNext, maskUrl } from './paging.js';
 
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 export interface Page {
   url: string;
   number: number;
@@ -39,7 +47,9 @@ export class Pull {
   private async fetch(url: string): Promise<Page> {
     this.seen.add(url);
     const n = this.seen.size;
-    const res = await get(url, this.opt, this.signal).catch((err: unknown) => {
+    // the --header values go to the source's origin only: a next link elsewhere gets none (no token leaves for another host)
+    const opt = originOf(url) === originOf(this.url) ? this.opt : { ...this.opt, headers: [] };
+    const res = await get(url, opt, this.signal).catch((err: unknown) => {
       throw this.named(err, n, url);
     });
     const self = this;
