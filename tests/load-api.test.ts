@@ -19,6 +19,7 @@ let base: string;
 const routes = new Map<string, Handler>();
 const hits: string[] = [];
 const auth: (string | undefined)[] = [];
+const shopKeys: (string | undefined)[] = [];
 
 beforeAll(async () => {
   db = await freshDatabase();
@@ -26,6 +27,7 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     hits.push(req.url!);
     auth.push(req.headers.authorization);
+    shopKeys.push(req.headers['x-shop-key'] as string | undefined);
     const h = routes.get(req.url!);
     if (h) h(req, res);
     else res.writeHead(404).end('no such page');
@@ -42,6 +44,7 @@ afterEach(async () => {
   routes.clear();
   hits.length = 0;
   auth.length = 0;
+  shopKeys.length = 0;
   await expectAccounted(db);
 });
 
@@ -209,10 +212,17 @@ describe('credentials', () => {
     const away = await runLoad(db, ['--header', 'Authorization: Bearer ${SHOP_TOKEN}', `${base}/elsewhere`], { env });
     expect([away.code, away.stderr]).toEqual([0, '']);
     expect(auth.slice(-2)).toEqual([`Bearer ${token}`, undefined]);
+    // so is a redirect there
+    routes.set('/moved', (_req, res) => res.writeHead(302, { location: `http://localhost:${new URL(base).port}/other` }).end());
+    const redirected = await runLoad(db, ['--header', 'Authorization: Bearer ${SHOP_TOKEN}', '--header', 'X-Shop-Key: ${SHOP_TOKEN}', `${base}/moved`], { env });
+    expect([redirected.code, redirected.stderr]).toEqual([0, '']);
+    expect(hits.slice(-2)).toEqual(['/moved', '/other']);
+    expect(auth.slice(-2)).toEqual([`Bearer ${token}`, undefined]);
+    expect(shopKeys.slice(-2)).toEqual([token, undefined]);
     const unset = await runLoad(db, ['--header', 'Authorization: Bearer ${NO_SUCH_VAR_11}', url]);
     expect([unset.code, unset.stderr]).toEqual([2, 'load: --header Authorization: the environment variable NO_SUCH_VAR_11 is not set\n']);
-    expect(auth.filter((a) => a === `Bearer ${token}`).length).toBe(4);
-    const everything = [ok.stdout, ok.stderr, bad.stdout, bad.stderr, away.stdout, away.stderr, unset.stdout, unset.stderr];
+    expect(auth.filter((a) => a === `Bearer ${token}`).length).toBe(5);
+    const everything = [ok.stdout, ok.stderr, bad.stdout, bad.stderr, away.stdout, away.stderr, redirected.stdout, redirected.stderr, unset.stdout, unset.stderr];
     for (const table of ['meta.loads', 'staging.transactions', 'staging.load_rejects']) {
       const { rows } = await db.pool.query(`select t::text as row from ${table} as t`);
       everything.push(...rows.map((r) => r.row as string));

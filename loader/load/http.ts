@@ -1,5 +1,5 @@
 /**
- * One HTTP GET of a pull, with the robustness rules: a timeout (the longest wait for the response
+ * One HTTP GET of a pull (redirects followed here, the headers kept only within one origin), with the robustness rules: a timeout (the longest wait for the response
  * headers, or for the next bytes of the body), retries with exponential backoff on 429, 5xx and
  * connections that fail before the response starts (Retry-After honoured, up to 120 s), bounded by
  * `retries`; any other 4xx fails at once. Header values are sent, never shown: errors give the
@@ -70,6 +70,24 @@ export function splitCredentials(url: string, headers: [string, string][]): { ur
   return { url: bare, headers: [...headers, ['Authorization', `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`]] };
 }
 
+const MAX_REDIRECTS = 10;
+
+/** fetch with redirects followed by hand: the headers go on only while the origin stays the same. */
+async function follow(url: string, headers: [string, string][], signal: AbortSignal): Promise<{ res: Response; at: string }> {
+  let at = url;
+  let hs = headers;
+  for (let n = 0; ; n++) {
+    const res = await fetch(at, { headers: hs, redirect: 'manual', signal });
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status > 399 || res.status === 304 || !location) return { res, at };
+    await res.body?.cancel().catch(() => undefined);
+    if (n >= MAX_REDIRECTS) throw new LoadError(`more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location, at).toString();
+    if (new URL(next).origin !== new URL(at).origin) hs = [];
+    at = next;
+  }
+}
+
 /** GET one URL. Errors do not name it (the caller knows which page it was). */
 export async function get(given: string, opt: HttpOptions, signal?: AbortSignal): Promise<Response1> {
   const { url, headers } = splitCredentials(given, opt.headers);
@@ -81,7 +99,7 @@ export async function get(given: string, opt: HttpOptions, signal?: AbortSignal)
     let failure: string;
     let wait: number | undefined;
     try {
-      const res = await fetch(url, { headers, redirect: 'follow', signal: ctl.signal });
+      const { res, at } = await follow(url, headers, ctl.signal);
       if (res.ok && res.body) {
         const rearm = () => {
           clearTimeout(timer);
@@ -89,7 +107,7 @@ export async function get(given: string, opt: HttpOptions, signal?: AbortSignal)
         };
         const length = Number(res.headers.get('content-length') ?? NaN);
         return {
-          url: res.url || url,
+          url: at,
           status: res.status,
           contentType: res.headers.get('content-type') ?? undefined,
           link: res.headers.get('link') ?? undefined,
