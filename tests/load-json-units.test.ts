@@ -86,6 +86,14 @@ describe('framing', () => {
     expect(() => run('{"a":1}')).toThrow(/holds no array of records/);
   });
 
+  it('JSON Lines: a line over the limit is record_too_large, its first bytes kept, the next line read', () => {
+    const got: string[] = [];
+    const s = new JsonLinesScanner({ line: (d, a, e, n) => got.push(`${n}:${d.toString('utf8', a, e)}`), tooLarge: (n, raw) => got.push(`${n}:big:${raw.toString()}`) }, 1, 20, 5);
+    for (const c of Buffer.from(`{"a":"${'x'.repeat(40)}"}\n{"b":1}\n{"c":"${'y'.repeat(30)}"}`)) s.push(Buffer.from([c]));
+    s.end();
+    expect(got).toEqual(['1:big:{"a":', '2:{"b":1}', '3:big:{"c":']);
+  });
+
   it('a record over the limit is record_too_large, with its first bytes kept', () => {
     const big = `{"a":"${'x'.repeat(100)}"}`;
     const kept: string[] = [];
