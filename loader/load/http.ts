@@ -133,8 +133,10 @@ export async function get(given: string, opt: HttpOptions, signal?: AbortSignal)
     }
     signal?.removeEventListener('abort', onAbort);
     if (attempt >= opt.retries) throw new LoadError(`${failure} after ${attempt + 1} attempt${attempt ? 's' : ''}`);
+    // exponential backoff, or Retry-After (capped) when that is longer
     const backoff = opt.backoffMs * 2 ** attempt;
-    await sleep(Math.min(MAX_RETRY_AFTER, wait ?? 0) * 1000 > backoff ? Math.min(MAX_RETRY_AFTER, wait!) * 1000 : backoff, signal);
+    const after = Math.min(MAX_RETRY_AFTER, wait ?? 0) * 1000;
+    await sleep(Math.max(backoff, after), signal);
   }
 }
 
