@@ -101,6 +101,15 @@ describe('framing', () => {
     for (const c of Buffer.from(`[${big},{"b":1}]`)) s.push(Buffer.from([c]));
     s.end();
     expect(kept).toEqual([`big:${big.slice(0, 10)}`, '{"b":1}']);
+    const whole = new JsonDocScanner({ record: (d, a, e) => kept.push(d.toString('utf8', a, e)), tooLarge: (raw) => kept.push(`big:${raw.toString()}`), member: () => undefined }, 50, 10);
+    whole.push(Buffer.from(`[${big},{"b":3}]`));
+    whole.end();
+    expect(kept.slice(2)).toEqual([`big:${big.slice(0, 10)}`, '{"b":3}']);
+    const members: string[] = [];
+    const o = new JsonDocScanner({ record: (d, a, e) => members.push(d.toString('utf8', a, e)), tooLarge: () => members.push('big'), member: (k) => members.push(k) }, 50, 10);
+    o.push(Buffer.from(`{"blob":"${'z'.repeat(200)}","next":"/p2","data":[{"b":2}]}`));
+    o.end();
+    expect(members).toEqual(['next', '{"b":2}']);
   });
 });
 

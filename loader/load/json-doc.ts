@@ -3,7 +3,7 @@
  * the records array are handed over one at a time (their bytes, for the record parser); the document is
  * never held whole. In an object, the records are the first member whose value is an array; a second
  * array member fails the document (which one would be meant is a guess). Other members are parsed (up
- * to 1 MiB each) and handed over, e.g. for a next-page link. Anything that is not a JSON document, or
+ * to 1 MiB each; larger ones are skipped unread) and handed over, e.g. for a next-page link. Anything that is not a JSON document, or
  * ends before the document does, is an error; an element over maxRecordBytes is record_too_large.
  */
 import { LoadError } from './errors.js';
@@ -167,7 +167,8 @@ export class JsonDocScanner {
 
   private value(data: Buffer, start: number, end: number): void {
     const kind = this.kind!;
-    const raw = this.skipRaw;
+    // over the limit, whether it came in one chunk or many
+    const raw = this.skipRaw ?? (end - start > this.maxRecord ? Buffer.from(data.subarray(start, start + this.maxRaw)) : undefined);
     this.kind = undefined;
     this.skipRaw = undefined;
     if (kind === 'record') {
@@ -176,7 +177,11 @@ export class JsonDocScanner {
       else this.sink.record(data, start, end);
       return;
     }
-    if (raw) this.fail(`a ${kind} over ${this.maxRecord} bytes`, start);
+    if (raw && kind === 'member') {
+      this.state = 'obj-next'; // a member too large to hold is skipped unread (no next link in it)
+      return;
+    }
+    if (raw) this.fail(`a key over ${this.maxRecord} bytes`, start);
     let v: unknown;
     try {
       v = JSON.parse(data.toString('utf8', start, end));
