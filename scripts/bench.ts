@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { $, which } from 'zx';
 
 import { runMain } from '../loader/cli/main.js';
-import { runReportBench } from '../loader/bench/report.js';
+import { UserError } from '../loader/errors.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type PipelineFiles, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
@@ -53,8 +53,16 @@ async function generate(rows: number, seed: number, dir: string): Promise<Genera
 }
 
 runMain('bench', async () => {
-  // --suite report: the report's own benchmark (loader/bench/report.ts)
-  if (process.argv.slice(2).some((a) => a === '--suite' || a.startsWith('--suite='))) return runReportBench(process.argv.slice(2));
+  // --suite NAME: a part's own benchmark, in its own module (loaded only for it)
+  const argv = process.argv.slice(2);
+  const at = argv.findIndex((a) => a === '--suite' || a.startsWith('--suite='));
+  if (at >= 0) {
+    const suite = argv[at]!.includes('=') ? argv[at]!.slice('--suite='.length) : argv[at + 1];
+    const rest = argv.filter((_, i) => i !== at && !(i === at + 1 && !argv[at]!.includes('=')));
+    if (suite === 'report') return (await import('../loader/bench/report.js')).runReportBench(argv);
+    if (suite === 'json') return (await import('../loader/bench/json.js')).runJsonBench(rest);
+    throw new UserError(`--suite takes report or json, got "${suite ?? ''}"`);
+  }
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) return void console.log(BENCH_USAGE);
   const resultsDir = join(projectRoot, 'bench-results');

@@ -153,7 +153,10 @@ describe('record scanner', () => {
 
 describe('load arguments and report', () => {
   it('parses options and refuses bad ones', () => {
-    expect(parseLoadArgs(['-j', '3', '--force', 'a.csv', '-'])).toEqual({ sources: ['a.csv', '-'], jobs: 3, force: true, json: false, quiet: false, help: false });
+    expect(parseLoadArgs(['-j', '3', '--force', 'a.csv', '-'])).toEqual({
+      sources: ['a.csv', '-'], jobs: 3, force: true, json: false, quiet: false, help: false,
+      http: { headers: [], timeoutSeconds: 30, retries: 3, maxPages: 10000, backoffMs: 500 },
+    });
     expect(() => parseLoadArgs(['--jobs', 'x'])).toThrow(/--jobs must be a whole number/);
     expect(() => parseLoadArgs(['--nope'])).toThrow(/Unknown option '--nope'/);
   });

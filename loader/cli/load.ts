@@ -1,4 +1,4 @@
-/** npm run load -- [options] [source ...] — stream transaction CSVs into staging (see loader/load/). */
+/** npm run load -- [options] [source ...] — stream transaction CSV and JSON (files, URLs, paginated APIs) into staging (see loader/load/). */
 import { performance } from 'node:perf_hooks';
 
 import { openDatabase } from '../db.js';
@@ -22,7 +22,7 @@ runMain('load', async () => {
   const t0 = performance.now();
   const db = await openDatabase();
   try {
-    const results = await loadSources(db, args.sources, { jobs: args.jobs, force: args.force, onEvent: (e) => reporter.event(e) });
+    const results = await loadSources(db, args.sources, { jobs: args.jobs, force: args.force, format: args.format, http: args.http, onEvent: (e) => reporter.event(e) });
     reporter.summary(results, (performance.now() - t0) / 1000);
     return results.some((r) => r.status === 'failed') ? EXIT.failed : EXIT.ok;
   } finally {

@@ -1,21 +1,29 @@
-/** One source, start to end: hash, header, claim, scan + COPY, rejects, complete (or fail, or skip). */
+/** One source, start to end: open (or pull), hash, format and header, claim, stage (stage-csv.ts, json-stage.ts), rejects, complete (or fail, or skip). */
 import { performance } from 'node:perf_hooks';
 
-import { CopySink, type Connections } from './copy.js';
+import type { Connections } from './copy.js';
 import { decode } from './decode.js';
 import { LoadError } from './errors.js';
-import { CANONICAL } from './header.js';
 import { readHeader } from './header-read.js';
 import { claimLoad, claimSha, completeLoad, discardLoad, failLoad, findComplete, insertRejects, release, type Claim } from './ledger.js';
 import { hashInWorker } from './hash.js';
-import { RecordScanner, type Reject } from './scan.js';
-import { hashFile, openRaw, READ_CHUNK, type Source } from './source.js';
+import type { HttpOptions } from './http.js';
+import { stageJsonSource } from './json-stage.js';
+import { Pull, type Page } from './pull.js';
+import type { Reject } from './scan.js';
+import { sniff, type Format } from './sniff.js';
+import { hashFile, openRaw, type RawInput, type Source } from './source.js';
+import { stageCsv } from './stage-csv.js';
+import type { StageContext, Staged } from './stage.js';
 import type { LoadEvent, LoadResult } from './types.js';
 
 export interface FileOptions {
   force: boolean;
   streams: number;
   splitAfter: number;
+  /** --format: else from the content (sniff.ts) */
+  format?: Format;
+  http: HttpOptions;
   emit: (event: LoadEvent) => void;
 }
 
@@ -32,6 +40,7 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
   let loadId: number | undefined;
   let completed = false;
   let closeRaw: (() => Promise<void>) | undefined;
+  let pull: Pull | undefined;
   let ctl: Awaited<ReturnType<Connections['ctl']>>;
   try {
     ctl = await conns.ctl();
@@ -40,8 +49,17 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
     return finish('failed', { error: `cannot connect to the database: ${describe(err)}` });
   }
   try {
-    const raw = await openRaw(src);
-    closeRaw = raw.close;
+    // a URL is a pull: its first page now, the next ones as the body is read (JSON)
+    let page: Page | undefined;
+    let raw: RawInput;
+    if (src.kind === 'url') {
+      pull = new Pull(src.url, opt.http);
+      const p = pull;
+      closeRaw = () => p.close();
+      page = await p.first();
+      raw = { chunks: page.chunks, size: page.size, close: async () => undefined };
+    } else raw = await openRaw(src);
+    closeRaw ??= raw.close;
     if ((raw.size ?? 0) >= EARLY_HASH_BYTES) conns.warm(opt.streams);
     // a small file is hashed first; a large one in a worker thread while its rows already stream
     const early = src.kind === 'file' && (raw.size ?? 0) >= EARLY_HASH_BYTES ? hashInWorker(src.path) : undefined;
@@ -52,8 +70,10 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
       if (done !== undefined) return finish('skipped', { loadId: done, message: `already loaded as load ${done}` });
     }
     opt.emit({ type: 'start', source: src.name, totalBytes: raw.size });
-    const input = await decode(raw.chunks, { hash: src.kind !== 'file' });
-    const head = await readHeader(input.chunks);
+    const input = await decode(raw.chunks, { hash: src.kind === 'stdin' });
+    const sniffed = await sniff(input.chunks, opt.format, { name: page?.url ?? src.name, contentType: page?.contentType });
+    // CSV: the header is read before the load is recorded (a bad header leaves no ledger row)
+    const head = sniffed.format === 'csv' ? await readHeader(sniffed.chunks) : undefined;
     const claim = await claimLoad(ctl, { source: src.name, sha256: known?.sha256, byteSize: raw.size, force: opt.force });
     const skip = skipped(claim);
     if (skip) return finish('skipped', skip);
@@ -78,69 +98,36 @@ export async function loadOne(conns: Connections, src: Source, opt: FileOptions)
       rowsRejected += await insertRejects(ctl, loadId!, rejects.splice(0));
       rejectBytes = 0;
     };
-    const out: Buffer[] = [];
-    let scanner: RecordScanner | undefined;
-    let staged = 0;
-    let rawBytes = 0;
-    if (!head.empty) {
-      const { map, header } = head;
-      const keep = map.extras.length ? map.columns.map((c) => c !== null) : undefined;
-      if (map.extras.length) opt.emit({ type: 'note', source: src.name, message: `extra columns ignored: ${map.extras.join(', ')}` });
-      const columns = map.columns.filter((c) => c !== null);
-      if (!columns.every((c) => (CANONICAL as readonly string[]).includes(c))) throw new Error('unexpected column');
-      const sql = `copy staging.transactions (load_id, line_no, ${columns.join(', ')}) from stdin with (format csv)`;
-      const sink = new CopySink(conns, sql, opt.streams, opt.splitAfter);
-      scanner = new RecordScanner({
-        fieldCount: map.fieldCount,
-        keep,
-        prefix: Buffer.from(`${loadId},`),
-        firstLine: header.firstLine,
-        onData: (b) => out.push(b),
-        onReject: (r) => {
-          rejects.push(r);
-          rejectBytes += r.raw.length;
-        },
-      });
-      const sc = scanner;
-      const drain = async () => {
-        if (out.length) await sink.write(out.splice(0));
+    const ctx: StageContext = {
+      conns,
+      loadId,
+      source: src.name,
+      opt,
+      raw,
+      input,
+      reject: (r) => {
+        rejects.push(r);
+        rejectBytes += r.raw.length;
+      },
+      flushFull: async () => {
         if (rejects.length >= REJECT_BATCH_ROWS || rejectBytes >= REJECT_BATCH_BYTES) await flushRejects();
-      };
-      const progress = (bytes: number) => opt.emit({ type: 'progress', source: src.name, bytes, totalBytes: raw.size, rows: sc.rowsRead });
-      sc.push(header.rest);
-      await drain();
-      if (raw.readInto && !input.gzip) {
-        // a plain file: read straight into the scanner's buffer
-        let bytes = input.rawBytes;
-        for (;;) {
-          const { buf, offset } = sc.prepare(READ_CHUNK);
-          const n = await raw.readInto(buf, offset, READ_CHUNK);
-          sc.commit(n);
-          if (n === 0) break;
-          bytes += n;
-          await drain();
-          await settleSha(false);
-          progress(bytes);
-        }
-        rawBytes = bytes;
-      } else {
-        for (let r = await head.chunks.next(); !r.done; r = await head.chunks.next()) {
-          sc.push(r.value);
-          await drain();
-          progress(input.rawBytes);
-        }
-      }
-      sc.end();
-      await drain();
-      await settleSha(true);
-      staged = await sink.finish();
-    } else opt.emit({ type: 'note', source: src.name, message: 'empty file: no header, no rows' });
+      },
+      settleSha,
+    };
+    let staged: Staged = { rowsRead: 0, rowsStaged: 0, rawBytes: 0 };
+    if (!head) {
+      // JSON: every page of the source (a pull's too), one load
+      const format = sniffed.format as 'jsonl' | 'json';
+      staged = await stageJsonSource(ctx, format, sniffed.chunks, pull && page ? { pull, page } : undefined);
+    } else if (!head.empty) staged = await stageCsv(ctx, head);
+    else opt.emit({ type: 'note', source: src.name, message: 'empty file: no header, no rows' });
     await settleSha(true);
     await flushRejects();
-    const rowsRead = scanner?.rowsRead ?? 0;
-    Object.assign(result, { rowsRead, rowsStaged: staged, rowsRejected });
-    if (rowsRead !== staged + rowsRejected) throw new Error(`accounting check failed: read ${rowsRead} records, the server stored ${staged}, rejected ${rowsRejected}`);
-    const done = await completeLoad(ctl, loadId, sha256 ?? input.sha256(), { rowsRead, rowsStaged: staged, rowsRejected, byteSize: Math.max(rawBytes, input.rawBytes) }, opt.force);
+    const { rowsRead, rowsStaged } = staged;
+    Object.assign(result, { rowsRead, rowsStaged, rowsRejected });
+    if (rowsRead !== rowsStaged + rowsRejected) throw new Error(`accounting check failed: read ${rowsRead} records, the server stored ${rowsStaged}, rejected ${rowsRejected}`);
+    const byteSize = pull?.bytes ?? Math.max(staged.rawBytes, input.rawBytes);
+    const done = await completeLoad(ctl, loadId, sha256 ?? pull?.sha256() ?? input.sha256(), { rowsRead, rowsStaged, rowsRejected, byteSize }, opt.force);
     if ('duplicateOf' in done) {
       await discardLoad(ctl, loadId);
       completed = true;

@@ -17,6 +17,12 @@ const ALIASES: Record<string, Canonical> = {
   country: 'country',
 };
 
+/** The canonical column a header name or JSON key names, if any. */
+export function canonicalOf(name: string): Canonical | undefined {
+  const key = normalizeHeaderName(name.trim());
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
+}
+
 /** Case-insensitive, spaces (any whitespace) and underscores ignored. */
 export function normalizeHeaderName(name: string): string {
   return name.toLowerCase().replace(/[\s_]+/g, '');

@@ -9,6 +9,7 @@ import type { Database } from '../db.js';
 import { bundledDataDir } from '../paths.js';
 import { Connections } from './copy.js';
 import { loadOne } from './file.js';
+import { HTTP_DEFAULTS } from './http.js';
 import { sweepAbandoned } from './ledger.js';
 import { expandSources } from './source.js';
 import type { LoadEvent, LoadOptions, LoadResult } from './types.js';
@@ -47,6 +48,8 @@ export async function loadSources(db: Database, sources: string[], options: Load
           force: options.force ?? false,
           streams: Math.max(1, options.streamsPerFile ?? 2),
           splitAfter: options.splitAfterBytes ?? 2 * 1024 * 1024,
+          format: options.format,
+          http: { ...HTTP_DEFAULTS, ...options.http },
           emit,
         });
         results[i] = result;

@@ -12,7 +12,7 @@ import { isUtf8 } from 'node:buffer';
 import { maxWrittenLength, splitFields, writeFields } from './fields.js';
 import { countCommas, hasBareCr, LineDigits, recordProblem } from './scan-bytes.js';
 
-export type RejectReason = 'field_count' | 'unterminated_quote' | 'invalid_utf8' | 'nul_byte' | 'record_too_large';
+export type RejectReason = 'field_count' | 'unterminated_quote' | 'invalid_utf8' | 'nul_byte' | 'record_too_large' | 'invalid_json' | 'nested_value';
 export interface Reject {
   lineNo: number;
   reason: RejectReason;

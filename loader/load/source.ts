@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 
 import { LoadError } from './errors.js';
+import { maskUrl } from './paging.js';
 
 export type Source =
   | { kind: 'file'; name: string; path: string }
@@ -13,17 +13,20 @@ export type Source =
 
 export const READ_CHUNK = 1024 * 1024;
 
-/** Is this directory entry a transaction file? (.csv, .csv.gz; any case) */
+/** Is this directory entry a transaction file? (.csv, .json, .jsonl, .ndjson, each also .gz; any case) */
 export function isDataFileName(name: string): boolean {
-  return /\.csv(\.gz)?$/i.test(name);
+  return /\.(csv|json|jsonl|ndjson)(\.gz)?$/i.test(name);
 }
 
-/** Arguments → sources, in order; a directory gives its .csv/.csv.gz files (not recursive) in name order. */
+/**
+ * Arguments → sources, in order; a directory gives its transaction files (not recursive) in name order.
+ * A URL's name (printed, and stored as meta.loads.source) is masked: no credentials, no secret query values.
+ */
 export async function expandSources(args: string[]): Promise<Source[]> {
   const out: Source[] = [];
   for (const arg of args) {
     if (arg === '-') out.push({ kind: 'stdin', name: '-' });
-    else if (/^https?:\/\//i.test(arg)) out.push({ kind: 'url', name: arg, url: arg });
+    else if (/^https?:\/\//i.test(arg)) out.push({ kind: 'url', name: maskUrl(arg), url: arg });
     else {
       const st = await stat(arg).catch(() => undefined);
       if (st?.isDirectory()) {
@@ -73,8 +76,8 @@ export interface RawInput {
   close(): Promise<void>;
 }
 
-/** The raw bytes of a source, as they arrive. */
-export async function openRaw(src: Source, signal?: AbortSignal): Promise<RawInput> {
+/** The raw bytes of a file or stdin, as they arrive (a URL is a pull: pull.ts). */
+export async function openRaw(src: Source): Promise<RawInput> {
   const nothing = async () => undefined;
   if (src.kind === 'stdin') return { chunks: process.stdin, close: nothing };
   if (src.kind === 'file') {
@@ -86,10 +89,10 @@ export async function openRaw(src: Source, signal?: AbortSignal): Promise<RawInp
       throw new LoadError(describeFsError(err));
     });
     const readInto = async (buf: Buffer, offset: number, length: number) => (await fh.read(buf, offset, length, null)).bytesRead;
-    // small chunks while the header is read (no read-ahead), then readInto
+    // a small first chunk (a CSV header is read from it with no read-ahead, then readInto), then 1 MiB ones (JSON)
     async function* chunks(): AsyncGenerator<Buffer> {
-      for (;;) {
-        const buf = Buffer.allocUnsafe(64 * 1024);
+      for (let size = 64 * 1024; ; size = READ_CHUNK) {
+        const buf = Buffer.allocUnsafe(size);
         const n = await readInto(buf, 0, buf.length);
         if (n === 0) return;
         yield buf.subarray(0, n);
@@ -97,29 +100,5 @@ export async function openRaw(src: Source, signal?: AbortSignal): Promise<RawInp
     }
     return { chunks: chunks(), size: st.size, readInto, close: () => fh.close() };
   }
-  let res: Response;
-  try {
-    res = await fetch(src.url, { redirect: 'follow', signal });
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause;
-    throw new LoadError(`cannot fetch: ${cause?.message ?? (err as Error).message}`);
-  }
-  if (!res.ok || !res.body) throw new LoadError(`HTTP ${res.status} ${res.statusText}`.trim());
-  const length = Number(res.headers.get('content-length') ?? NaN);
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  return { chunks: urlChunks(body), size: Number.isFinite(length) ? length : undefined, close: async () => void body.destroy() };
-}
-
-/** A dropped connection mid-body is an error of the source, said plainly. */
-async function* urlChunks(body: Readable): AsyncGenerator<Buffer> {
-  let bytes = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Uint8Array>) {
-      bytes += chunk.length;
-      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    }
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause;
-    throw new LoadError(`connection dropped after ${bytes} bytes (${cause?.message ?? (err as Error).message})`);
-  }
+  throw new Error('a URL is read as a pull (pull.ts)');
 }

@@ -36,4 +36,8 @@ export interface LoadOptions {
   streamsPerFile?: number;
   /** default 2 MiB */
   splitAfterBytes?: number;
+  /** the sources' format; default: from the content (first non-blank byte after gzip) */
+  format?: 'csv' | 'jsonl' | 'json';
+  /** URL sources: request headers, timeout, retries, page cap (see http.ts) */
+  http?: Partial<import('./http.js').HttpOptions>;
 }

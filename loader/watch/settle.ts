@@ -9,9 +9,9 @@ export interface Observation {
   mtimeMs: number;
 }
 
-/** Files the inbox considers: `.csv` or `.csv.gz` (any case), not hidden (`.name` is how writers stage a file before renaming it). */
+/** Files the inbox considers: `.csv`, `.json`, `.jsonl`, `.ndjson`, each also `.gz` (any case), not hidden (`.name` is how writers stage a file before renaming it). */
 export function isInboxFile(name: string): boolean {
-  return !name.startsWith('.') && /\.csv(\.gz)?$/i.test(name);
+  return !name.startsWith('.') && /\.(csv|json|jsonl|ndjson)(\.gz)?$/i.test(name);
 }
 
 const signature = (o: Observation) => `${o.size}:${o.mtimeMs}`;
