@@ -35,7 +35,7 @@ beforeAll(() => {
   // other days (so other invoice numbers: no row can equal one of the single file), gzip, one file per day
   generate('--rows', '6000', '--dirty', '0.04', '--seed', '9', '--from', '2011-06-01', '--gzip', '--split-by-day', days);
   one = manifestOf(`${single}.manifest.json`);
-  many = manifestOf(join(days, 'manifest.json'));
+  many = manifestOf(`${days}.manifest.json`);
   for (const source of [single, days]) {
     const load = run('load', '--json', source);
     expect(load.status, load.stderr).toBe(0);

@@ -79,6 +79,9 @@ describe('determinism', () => {
     generate('--rows', '12000', '--seed', '3', '--split-by-day', days);
     const files = readdirSync(days).filter((f) => f.endsWith('.csv')).sort();
     expect(files.length).toBeGreaterThan(3);
+    // the folder holds the day files only (loading it must not meet a JSON manifest): the manifest is beside it
+    expect(readdirSync(days).filter((f) => !f.endsWith('.csv'))).toEqual([]);
+    expect(JSON.parse(readFileSync(`${days}.manifest.json`, 'utf8')).expected.rows_read).toBe(12000);
     const joined = files.map((f) => readFileSync(join(days, f), 'utf8').slice(HEADER.length)).join('');
     expect(HEADER + joined).toBe(readFileSync(single, 'utf8'));
     for (const f of files) expect(readFileSync(join(days, f), 'utf8').startsWith(HEADER)).toBe(true);

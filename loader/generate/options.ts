@@ -17,7 +17,8 @@ export interface GenerateArgs {
   from: number;
   fromDate: string;
   volume: number;
-  /** where the manifest goes: default `<out>.manifest.json`, `<dir>/manifest.json`; none for stdout */
+  /** where the manifest goes: default `<out>.manifest.json`, `<dir>.manifest.json` beside the folder (inside it, a
+   *  directory load would take it for a JSON source); none for stdout */
   manifest?: string;
   calibrate: boolean;
   quiet: boolean;
@@ -34,7 +35,7 @@ export const USAGE = `usage: npm run generate -- --rows N [options]
   --dirty RATE         replace this share of records (0..1) by defects and odd-but-valid variants; needs --rows
   --from YYYY-MM-DD    first day (default 2010-12-01, the real data's first day)
   --volume F           invoices per day × F (default 1: the real ~85 invoices, ~1,800 lines a day)
-  --manifest PATH      where to write the manifest (default <out>.manifest.json, DIR/manifest.json)
+  --manifest PATH      where to write the manifest (default <out>.manifest.json, DIR.manifest.json)
   --calibrate          recompute loader/generate/calibration.json from the bundled data
   --quiet              no summary on stderr`;
 
@@ -107,7 +108,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   if (args.rows === undefined && args.days === undefined) throw new UserError(`--rows N (or --days N) is required\n${USAGE}`);
   if (args.dirty > 0 && args.rows === undefined) throw new UserError('--dirty needs --rows (the last record is the unterminated quote)');
   if (args.splitByDay !== undefined && values.out !== undefined) throw new UserError('--out and --split-by-day exclude each other');
-  if (args.manifest === undefined && args.splitByDay !== undefined) args.manifest = join(args.splitByDay, 'manifest.json');
+  if (args.manifest === undefined && args.splitByDay !== undefined) args.manifest = `${args.splitByDay.replace(/[/\\]+$/, '')}.manifest.json`;
   if (args.manifest === undefined && args.out !== '-') args.manifest = `${args.out}.manifest.json`;
   return args;
 }

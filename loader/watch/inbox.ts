@@ -44,7 +44,7 @@ async function list(dir: string, ignored: Set<string>, log: EventLog): Promise<I
     if (!entry.isFile() || !isInboxFile(entry.name)) {
       if (!entry.name.startsWith('.') && !ignored.has(entry.name)) {
         ignored.add(entry.name);
-        log('ignored', { file: join(dir, entry.name), reason: entry.isFile() ? 'not a .csv or .csv.gz file' : 'not a regular file' });
+        log('ignored', { file: join(dir, entry.name), reason: entry.isFile() ? 'not a .csv, .json, .jsonl or .ndjson file (or their .gz)' : 'not a regular file' });
       }
       continue;
     }
