@@ -14,6 +14,7 @@ import { $, which } from 'zx';
 
 import { runMain } from '../loader/cli/main.js';
 import { openBenchServer } from '../loader/bench/server.js';
+import { runSuite, suiteOf } from '../loader/bench/training.js';
 import { PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
@@ -45,6 +46,8 @@ async function generate(rows: number, seed: number, dir: string): Promise<{ file
 }
 
 runMain('bench', async () => {
+  const suite = suiteOf(process.argv.slice(2)); // --suite training: loader/bench/training.ts
+  if (suite) return runSuite(suite);
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) return void console.log(BENCH_USAGE);
   const resultsDir = join(projectRoot, 'bench-results');
