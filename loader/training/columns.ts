@@ -108,40 +108,72 @@ export function unscaled(text: string, scale: number): bigint {
   return value;
 }
 
-/** A Parquet value (as hyparquet-writer takes it for the column's schema element) of a PostgreSQL text value. */
-export function parquetValue(col: Column, text: string | null): unknown {
-  if (text === null) {
-    if (!col.nullable) throw new Error(`${col.name}: NULL in a column that is never NULL`);
-    return null;
-  }
-  try {
-    switch (col.kind) {
-      case 'date':
-        return epochDays(text);
-      case 'timestamp':
-        return epochMicros(text);
-      case 'int32':
-        return Number(text);
-      case 'int64':
-        return BigInt(text);
-      case 'boolean':
+type Convert = (text: string) => unknown;
+
+function converter(col: Column): Convert {
+  const check = <T>(fn: (text: string) => T) => (text: string): T => {
+    try {
+      return fn(text);
+    } catch (err) {
+      throw new Error(`${col.name}: ${(err as Error).message}`);
+    }
+  };
+  switch (col.kind) {
+    case 'date': {
+      const seen = new Map<string, number>(); // few distinct dates (cutoff_date: one per cutoff)
+      return check((text) => {
+        let days = seen.get(text);
+        if (days === undefined) seen.set(text, (days = epochDays(text)));
+        return days;
+      });
+    }
+    case 'timestamp':
+      return check(epochMicros);
+    case 'int32':
+      return (text) => Number(text);
+    case 'int64':
+      return check((text) => BigInt(text));
+    case 'boolean':
+      return (text) => {
         if (text !== 't' && text !== 'f') throw bad(col, text);
         return text === 't';
-      case 'text':
-        return text;
-      case 'money':
-      case 'rate':
-        return unscaled(text, SCALE[col.kind]!);
+      };
+    case 'text':
+      return (text) => text;
+    case 'money':
+    case 'rate': {
+      const scale = SCALE[col.kind]!;
+      return check((text) => unscaled(text, scale));
     }
-  } catch (err) {
-    throw new Error(`${col.name}: ${(err as Error).message}`);
   }
+}
+
+/** Per column, in COLUMNS order: a PostgreSQL text value (or NULL) to the value hyparquet-writer takes for its schema element. */
+export function parquetConverters(columns: readonly Column[] = COLUMNS): ((text: string | null) => unknown)[] {
+  return columns.map((col) => {
+    const convert = converter(col);
+    return (text) => {
+      if (text !== null) return convert(text);
+      if (!col.nullable) throw new Error(`${col.name}: NULL in a column that is never NULL`);
+      return null;
+    };
+  });
+}
+
+const converters = new Map<Column, (text: string | null) => unknown>();
+
+/** One value (see parquetConverters, the fast way for many rows). */
+export function parquetValue(col: Column, text: string | null): unknown {
+  let convert = converters.get(col);
+  if (!convert) converters.set(col, (convert = parquetConverters([col])[0]!));
+  return convert(text);
 }
 
 /** A CSV field (RFC 4180): PostgreSQL's text, booleans as true/false, NULL as an empty field. */
 export function csvField(col: Column, text: string | null): string {
   if (text === null) return '';
   if (col.kind === 'boolean') return text === 't' ? 'true' : 'false';
+  if (col.kind !== 'text') return text; // digits, signs, dates, times: never quoted
   return /[",\r\n]/.test(text) || text === '' ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

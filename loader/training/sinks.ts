@@ -9,7 +9,7 @@ import { once } from 'node:events';
 
 import { ParquetWriter, fileWriter } from 'hyparquet-writer';
 
-import { COLUMNS, csvHeader, csvLine, parquetSchema, parquetValue } from './columns.js';
+import { COLUMNS, csvHeader, csvLine, parquetConverters, parquetSchema } from './columns.js';
 import type { Format } from './args.js';
 
 export type TextRow = (string | null)[];
@@ -23,7 +23,7 @@ export interface Sink {
 }
 
 /** Rows per Parquet row group (and the most rows held in memory). */
-export const ROW_GROUP_ROWS = 100_000;
+export const ROW_GROUP_ROWS = 50_000;
 
 function temporaryName(out: string): string {
   return `${out}.partial-${process.pid}`;
@@ -41,8 +41,14 @@ function csvSink(out: string): Sink {
   stream.on('error', (err) => (failure = err));
   const write = async (text: string) => {
     if (failure) throw failure;
-    if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
-    if (failure) throw failure;
+    if (stream.write(text)) return;
+    // wait for the stream to take more; an error meanwhile ends the wait (both listeners removed)
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = () => (stream.off('error', onError), resolve());
+      const onError = (err: Error) => (stream.off('drain', onDrain), reject(err));
+      stream.once('drain', onDrain);
+      stream.once('error', onError);
+    });
   };
   let started = false;
   return {
@@ -69,6 +75,7 @@ function csvSink(out: string): Sink {
 function parquetSink(out: string, rowGroupRows: number): Sink {
   const tmp = temporaryName(out);
   const writer = new ParquetWriter({ writer: fileWriter(tmp), schema: parquetSchema(), createdBy: 'retail-elt training-set (hyparquet-writer)' });
+  const convert = parquetConverters();
   let columns: unknown[][] = COLUMNS.map(() => []);
   const flush = () => {
     const n = columns[0]!.length;
@@ -79,7 +86,7 @@ function parquetSink(out: string, rowGroupRows: number): Sink {
   return {
     async push(rows) {
       for (const row of rows) {
-        for (let i = 0; i < COLUMNS.length; i++) columns[i]!.push(parquetValue(COLUMNS[i]!, row[i] ?? null));
+        for (let i = 0; i < COLUMNS.length; i++) columns[i]!.push(convert[i]!(row[i] ?? null));
         if (columns[0]!.length >= rowGroupRows) flush();
       }
     },
