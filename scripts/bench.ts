@@ -17,6 +17,7 @@ import { UserError } from '../loader/errors.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type PipelineFiles, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
+import { suiteOf } from '../loader/bench/training.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
 import { projectRoot } from '../loader/paths.js';
@@ -54,14 +55,12 @@ async function generate(rows: number, seed: number, dir: string): Promise<Genera
 
 runMain('bench', async () => {
   // --suite NAME: a part's own benchmark, in its own module (loaded only for it)
-  const argv = process.argv.slice(2);
-  const at = argv.findIndex((a) => a === '--suite' || a.startsWith('--suite='));
-  if (at >= 0) {
-    const suite = argv[at]!.includes('=') ? argv[at]!.slice('--suite='.length) : argv[at + 1];
-    const rest = argv.filter((_, i) => i !== at && !(i === at + 1 && !argv[at]!.includes('=')));
-    if (suite === 'report') return (await import('../loader/bench/report.js')).runReportBench(argv);
-    if (suite === 'json') return (await import('../loader/bench/json.js')).runJsonBench(rest);
-    throw new UserError(`--suite takes report or json, got "${suite ?? ''}"`);
+  const suite = suiteOf(process.argv.slice(2));
+  if (suite) {
+    if (suite.suite === 'report') return (await import('../loader/bench/report.js')).runReportBench(process.argv.slice(2));
+    if (suite.suite === 'json') return (await import('../loader/bench/json.js')).runJsonBench(suite.rest);
+    if (suite.suite === 'training') return (await import('../loader/bench/training.js')).runTrainingBench(suite.rest);
+    throw new UserError(`--suite takes report, json or training, got "${suite.suite}"`);
   }
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) return void console.log(BENCH_USAGE);
