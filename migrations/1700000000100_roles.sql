@@ -2,11 +2,21 @@
 -- Three NOLOGIN roles, granted to real login users (the compose stack makes one per service).
 -- Roles are cluster-wide: created only when missing, and the down part only revokes what this
 -- database granted (another database on the same server may still use them).
+-- Two databases of one server migrated at once (the test files do) may both find a role missing: the
+-- one that loses the race to create it gets a unique violation on pg_authid, and the role is there.
 do $$
+declare
+  name text;
 begin
-  if not exists (select from pg_roles where rolname = 'loader') then create role loader nologin; end if;
-  if not exists (select from pg_roles where rolname = 'transformer') then create role transformer nologin; end if;
-  if not exists (select from pg_roles where rolname = 'analyst') then create role analyst nologin; end if;
+  foreach name in array array['loader', 'transformer', 'analyst'] loop
+    if not exists (select from pg_roles where rolname = name) then
+      begin
+        execute format('create role %I nologin', name);
+      exception when unique_violation or duplicate_object then
+        null;
+      end;
+    end if;
+  end loop;
 end
 $$;
 
