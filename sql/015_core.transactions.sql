@@ -1,9 +1,10 @@
--- core.transactions: the kept rows (data contract §3). The placed rows (014) whose fate is insert or
--- take_over come in; the rows they take over from go to core.duplicates (016). Every row that comes or
+-- core.transactions: the kept rows (data contract §3). Every row this run places (the batch's clean rows and
+-- the promoted copies, 013) comes in unless 014 lists it as a duplicate; the rows in core that a late,
+-- earlier load takes over from (014's take_over) go out, to core.duplicates (016). Every row that comes or
 -- goes is written to pg_temp.transform_delta (sign +1 or -1), from which the summaries (020-032) change.
--- A full rebuild (core emptied by the runner, its indexes built again after this file: loader/transform/
--- bulk.ts) inserts in bulk and leaves the delta empty: the summaries then read core whole. A statement marked `-- when: full` runs only then, `-- when: incremental` only
--- otherwise.
+-- A full rebuild (core emptied by the runner, its indexes built again after this file:
+-- loader/transform/bulk.ts) inserts in bulk and leaves the delta empty: the summaries then read core
+-- whole. A statement marked `-- when: full` runs only then, `-- when: incremental` only otherwise.
 create temp table transform_delta (sign integer not null, like core.transactions) on commit drop;
 
 create temp table transform_displaced (like core.transactions) on commit drop;
