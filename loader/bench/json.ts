@@ -76,8 +76,16 @@ async function loadOnce(server: BenchServer, file: string) {
   }
 }
 
+export const JSON_BENCH_USAGE = 'usage: npm run bench -- --suite json [--rows 1000000] [--reps 3] [--seed 1] [--data-dir DIR]';
+
 export async function runJsonBench(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { rows: { type: 'string' }, reps: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true });
+  let values: { rows?: string; reps?: string; seed?: string; 'data-dir'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { rows: { type: 'string' }, reps: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n${JSON_BENCH_USAGE}`);
+  }
+  if (values.help) return void console.log(JSON_BENCH_USAGE);
   const rows = Number(values.rows ?? 1_000_000);
   const reps = Number(values.reps ?? 3);
   const seed = Number(values.seed ?? 1);
