@@ -16,8 +16,7 @@ import { runMain } from '../loader/cli/main.js';
 import { UserError } from '../loader/errors.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type PipelineFiles, type Step } from '../loader/bench/steps.js';
-import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
-import { suiteOf } from '../loader/bench/training.js';
+import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, suiteOf, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
 import { projectRoot } from '../loader/paths.js';
@@ -57,7 +56,7 @@ runMain('bench', async () => {
   // --suite NAME: a part's own benchmark, in its own module (loaded only for it)
   const suite = suiteOf(process.argv.slice(2));
   if (suite) {
-    if (suite.suite === 'report') return (await import('../loader/bench/report.js')).runReportBench(process.argv.slice(2));
+    if (suite.suite === 'report') return (await import('../loader/bench/report.js')).runReportBench(suite.rest);
     if (suite.suite === 'json') return (await import('../loader/bench/json.js')).runJsonBench(suite.rest);
     if (suite.suite === 'training') return (await import('../loader/bench/training.js')).runTrainingBench(suite.rest);
     throw new UserError(`--suite takes report, json or training, got "${suite.suite}"`);

@@ -17,9 +17,9 @@ import { projectRoot } from '../paths.js';
 import { measure } from './measure.js';
 import { openBenchServer, type BenchServer } from './server.js';
 import { median } from './stats.js';
+import { cli } from './steps.js';
 
 const node = process.execPath;
-const cli = (name: string) => join(projectRoot, 'dist', 'loader', 'cli', `${name}.js`);
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** CSV file → JSON Lines file, streamed (records found by quote parity, so quoted newlines stay in one record). */

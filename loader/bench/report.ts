@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 
 import { UserError } from '../errors.js';
+import { parseCount } from '../generate/options.js';
 import { bundledDataDir, projectRoot } from '../paths.js';
 import { renderReport } from '../report/index.js';
 import { shapedData } from './report-shape.js';
@@ -29,19 +30,12 @@ interface Timing { wall_ms: number; query_ms: number; render_ms: number; write_m
 function parse(argv: string[]) {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { suite: { type: 'string' }, rows: { type: 'string' }, reps: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { rows: { type: 'string' }, reps: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (err) {
     throw new UserError(`${(err as Error).message}\n${REPORT_BENCH_USAGE}`);
   }
-  const count = (name: string, s: string) => {
-    const m = /^(\d+(?:\.\d+)?)(e\d+|[kKmM])?$/.exec(s.trim());
-    const n = m ? Number(m[1]) * (m[2] ? (/^e/.test(m[2]) ? 10 ** Number(m[2].slice(1)) : m[2].toLowerCase() === 'k' ? 1e3 : 1e6) : 1) : NaN;
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} needs a whole number, got "${s}"`);
-    return n;
-  };
-  if (values.suite !== 'report') throw new UserError(`--suite takes report, got "${values.suite ?? ''}"\n${REPORT_BENCH_USAGE}`);
-  const rows = (values.rows ?? 'bundled,1000000').split(',').map((s) => s.trim()).filter(Boolean).map((s) => (s === 'bundled' ? 'bundled' : s.startsWith('render:') ? `render:${count('rows', s.slice(7))}` : count('rows', s)));
-  return { rows, reps: values.reps ? count('reps', values.reps) : 3, seed: values.seed ? count('seed', values.seed) : 1, help: values.help ?? false };
+  const rows = (values.rows ?? 'bundled,1000000').split(',').map((s) => s.trim()).filter(Boolean).map((s) => (s === 'bundled' ? 'bundled' : s.startsWith('render:') ? `render:${parseCount('rows', s.slice(7))}` : parseCount('rows', s)));
+  return { rows, reps: values.reps ? parseCount('reps', values.reps) : 3, seed: values.seed ? parseCount('seed', values.seed) : 1, help: values.help ?? false };
 }
 
 /** the chart rendering alone (in this process, no database), on data shaped like `rows` generated rows */

@@ -24,6 +24,16 @@ export const BENCH_USAGE = `usage: npm run bench -- [--rows 1000000,4000000] [--
   --keep          keep the generated files (deleted at the end otherwise)
   --skip LIST     contenders not to run, comma-separated: psql, pgloader, load, transform`;
 
+/** `--suite NAME` and the other arguments, or undefined when no suite is named (the loader bench). */
+export function suiteOf(argv: string[]): { suite: string; rest: string[] } | undefined {
+  const i = argv.findIndex((a) => a === '--suite' || a.startsWith('--suite='));
+  if (i < 0) return undefined;
+  const inline = argv[i]!.startsWith('--suite=');
+  const suite = inline ? argv[i]!.slice('--suite='.length) : argv[i + 1];
+  if (!suite) throw new UserError('--suite needs a name (report, json or training)');
+  return { suite, rest: [...argv.slice(0, i), ...argv.slice(i + (inline ? 1 : 2))] };
+}
+
 export function parseBenchArgs(argv: string[]): BenchArgs {
   let values;
   try {

@@ -20,22 +20,12 @@ import { projectRoot } from '../paths.js';
 import { exportTrainingSet, TRAINING_SET_SQL } from '../training/export.js';
 import { measure } from './measure.js';
 import { openBenchServer } from './server.js';
+import { cli } from './steps.js';
 
 export const TRAINING_USAGE = `usage: npm run bench -- --suite training [--rows 1000000] [--reps 3] [--seed 1] [--horizon-days 90] [--data-dir DIR] [--keep]`;
 
 const node = process.execPath;
-const cli = (name: string) => join(projectRoot, 'dist', 'loader', 'cli', `${name}.js`);
 const HORIZON_DEFAULT = 90;
-
-/** `--suite NAME` and the other arguments, or undefined when no suite is named (the loader bench). */
-export function suiteOf(argv: string[]): { suite: string; rest: string[] } | undefined {
-  const i = argv.findIndex((a) => a === '--suite' || a.startsWith('--suite='));
-  if (i < 0) return undefined;
-  const inline = argv[i]!.startsWith('--suite=');
-  const suite = inline ? argv[i]!.slice('--suite='.length) : argv[i + 1];
-  if (!suite) throw new UserError('--suite needs a name (training)');
-  return { suite, rest: [...argv.slice(0, i), ...argv.slice(i + (inline ? 1 : 2))] };
-}
 
 function parse(argv: string[]) {
   let values;
@@ -97,12 +87,6 @@ async function fetchAll(db: Database, cutoffs: string[], horizon: number): Promi
     c.release();
   }
   return rows;
-}
-
-/** run the named suite (only `training` so far) */
-export async function runSuite(s: { suite: string; rest: string[] }): Promise<void> {
-  if (s.suite !== 'training') throw new UserError(`unknown --suite "${s.suite}" (known: training)`);
-  await runTrainingBench(s.rest);
 }
 
 export async function runTrainingBench(argv: string[]): Promise<void> {
