@@ -5,8 +5,8 @@ create temp table transform_staged on commit drop as
 select staged.*
 from staging.transactions as staged
 inner join meta.loads as loads on loads.load_id = staged.load_id
--- the batch as an array (not a join with pg_temp.transform_batch): the BRIN index on load_id then finds
--- the batch's blocks, whatever the size of the history
+-- the batch as an array (not a join with a table of load ids): the BRIN index on load_id then finds the
+-- batch's blocks, whatever the size of the history
 where staged.load_id = any(current_setting('transform.batch_load_ids')::bigint[])
     and loads.status = 'complete';
 

@@ -7,18 +7,23 @@
 --   duplicate  not the first of its equals in the run, or an earlier equal row is in core;
 --   take_over  the equal row in core comes from a later load (an earlier load completed late): this one
 --              is kept and that one becomes a duplicate (core_load_id, core_line_no).
+-- pg_temp.transform_candidates: the rows placed (015 keeps every one of them not listed below). A temporary
+-- view: it goes at commit with the tables it reads.
+create temp view transform_candidates as
+select
+    parsed.load_id, parsed.line_no, parsed.invoice_no, parsed.stock_code, parsed.description,
+    parsed.quantity, parsed.invoice_date, parsed.unit_price, parsed.customer_id, parsed.country,
+    parsed.line_amount, parsed.line_kind, parsed.row_hash
+from pg_temp.transform_parsed as parsed
+where parsed.reason is null
+union all
+select * from pg_temp.transform_promoted;
+
 create temp table transform_placed on commit drop as
 with
 
 candidates as (
-    select
-        parsed.load_id, parsed.line_no, parsed.invoice_no, parsed.stock_code, parsed.description,
-        parsed.quantity, parsed.invoice_date, parsed.unit_price, parsed.customer_id, parsed.country,
-        parsed.line_amount, parsed.line_kind, parsed.row_hash
-    from pg_temp.transform_parsed as parsed
-    where parsed.reason is null
-    union all
-    select * from pg_temp.transform_promoted
+    select * from pg_temp.transform_candidates
 ),
 
 shared_hashes as (

@@ -24,18 +24,6 @@ displaced as (
 insert into pg_temp.transform_displaced
 select * from displaced;
 
--- the rows kept: every placed row (the batch's clean rows and the promoted copies) that 014 does not list as
--- a duplicate
-create temp view transform_kept as
-select
-    parsed.load_id, parsed.line_no, parsed.invoice_no, parsed.stock_code, parsed.description,
-    parsed.quantity, parsed.invoice_date, parsed.unit_price, parsed.customer_id, parsed.country,
-    parsed.line_amount, parsed.line_kind, parsed.row_hash
-from pg_temp.transform_parsed as parsed
-where parsed.reason is null
-union all
-select * from pg_temp.transform_promoted;
-
 -- when: incremental
 with
 
@@ -44,11 +32,11 @@ inserted as (
         load_id, line_no, invoice_no, stock_code, description, quantity,
         invoice_date, unit_price, customer_id, country, line_amount, line_kind, row_hash
     )
-    select kept.*
-    from pg_temp.transform_kept as kept
+    select candidates.*
+    from pg_temp.transform_candidates as candidates
     where not exists (
         select from pg_temp.transform_placed as placed
-        where placed.load_id = kept.load_id and placed.line_no = kept.line_no and placed.fate = 'duplicate'
+        where placed.load_id = candidates.load_id and placed.line_no = candidates.line_no and placed.fate = 'duplicate'
     )
     returning *
 )
@@ -72,11 +60,11 @@ insert into core.transactions (
     load_id, line_no, invoice_no, stock_code, description, quantity,
     invoice_date, unit_price, customer_id, country, line_amount, line_kind, row_hash
 )
-select kept.*
-from pg_temp.transform_kept as kept
+select candidates.*
+from pg_temp.transform_candidates as candidates
 where not exists (
     select from pg_temp.transform_placed as placed
-    where placed.load_id = kept.load_id and placed.line_no = kept.line_no and placed.fate = 'duplicate'
+    where placed.load_id = candidates.load_id and placed.line_no = candidates.line_no and placed.fate = 'duplicate'
 );
 
 -- pg_temp.transform_changes: what the summaries change by: the delta, or in a full rebuild core whole

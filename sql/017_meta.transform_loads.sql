@@ -14,8 +14,8 @@ insert into meta.transform_loads (load_id, run_id, rows_staged, rows_clean, rows
 with
 
 batch as (
-    select transform_batch.load_id
-    from pg_temp.transform_batch as transform_batch
+    select batch_load_ids.load_id
+    from unnest(current_setting('transform.batch_load_ids')::bigint[]) as batch_load_ids (load_id)
 ),
 
 staged_counts as (
@@ -76,7 +76,7 @@ changes as (
         sum(moves.clean_change) as rows_clean,
         sum(moves.duplicate_change) as rows_duplicate
     from moves
-    where moves.load_id not in (select transform_batch.load_id from pg_temp.transform_batch as transform_batch)
+    where moves.load_id <> all(current_setting('transform.batch_load_ids')::bigint[])
     group by moves.load_id
 )
 

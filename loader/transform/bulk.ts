@@ -10,7 +10,6 @@ import type { ClientBase } from 'pg';
 import { qualified } from './catalog.js';
 
 export interface DroppedIndexes {
-  table: string;
   /** statements that build the indexes and constraints again */
   rebuild: string[];
 }
@@ -51,7 +50,7 @@ export async function emptyForBulk(c: ClientBase, tables: { schema: string; obje
         rebuild.push(r.indexdef);
       }
     }
-    out.set(table, { table, rebuild });
+    out.set(table, { rebuild });
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { emptyForBulk, rebuildAfterBulk, type DroppedIndexes } from './bulk.js';
 import { dropObject, objectState } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
-import { changedFiles, fullReason } from './plan.js';
+import { changedFiles, fullReason, type PlanFile } from './plan.js';
 import { readState } from './state.js';
 
 export type { FileResult } from './apply.js';
@@ -68,7 +68,7 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       // dedup sort of a 1M-row full rebuild needs ~150MB; at 128MB it spilled to disk and took ~0.7 s longer)
       await c.query(`set local work_mem = '256MB'`);
       const state = await readState(c);
-      const planFiles: { file: string; sha256: string; isStep: boolean }[] = [];
+      const planFiles: PlanFile[] = [];
       for (const f of files) planFiles.push({ file: f.file, sha256: f.sha256, isStep: await isStep(c, f) });
       reason = fullReason({ requested: options.full ?? false, files: planFiles, ...state });
       const full = reason !== undefined;
@@ -85,9 +85,6 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       await c.query(`select set_config('transform.is_full', $1, true)`, [String(full)]);
       await c.query(`select set_config('transform.removed_load_ids', $1, true)`, [`{${removed.join(',')}}`]);
       await c.query(`select set_config('transform.batch_load_ids', $1, true)`, [`{${batch.join(',')}}`]);
-      await c.query('create temp table transform_batch (load_id bigint primary key) on commit drop');
-      await c.query('insert into pg_temp.transform_batch (load_id) select unnest($1::bigint[])', [batch]);
-      await c.query('analyze pg_temp.transform_batch');
       const changed = changedFiles(planFiles, state.stored);
       const results: FileResult[] = [];
       for (const f of files) {
