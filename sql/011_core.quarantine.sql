@@ -2,7 +2,7 @@
 -- staged values verbatim (data contract §3). The rows of loads that left since the last run (replaced by
 -- `load --force`, or no longer complete: transform.removed_load_ids) go; the batch's quarantined rows come.
 delete from core.quarantine as quarantine
-where quarantine.load_id = any(current_setting('transform.removed_load_ids')::bigint[]);
+where quarantine.load_id = any((select current_setting('transform.removed_load_ids')::bigint[])::bigint[]);
 
 insert into core.quarantine (
     load_id, line_no, invoice_no, stock_code, description, quantity,

@@ -8,13 +8,13 @@ with
 
 removed_kept as (
     delete from core.transactions as transactions
-    where transactions.load_id = any(current_setting('transform.removed_load_ids')::bigint[])
+    where transactions.load_id = any((select current_setting('transform.removed_load_ids')::bigint[])::bigint[])
     returning transactions.*
 ),
 
 removed_duplicates as (
     delete from core.duplicates as duplicates
-    where duplicates.load_id = any(current_setting('transform.removed_load_ids')::bigint[])
+    where duplicates.load_id = any((select current_setting('transform.removed_load_ids')::bigint[])::bigint[])
     returning duplicates.*
 ),
 

@@ -72,8 +72,8 @@ where not exists (
 create temp view transform_changes as
 select 1 as sign, transactions.*
 from core.transactions as transactions
-where current_setting('transform.is_full')::boolean
+where (select current_setting('transform.is_full')::boolean)
 union all
 select delta.*
 from pg_temp.transform_delta as delta
-where not current_setting('transform.is_full')::boolean;
+where not (select current_setting('transform.is_full')::boolean);

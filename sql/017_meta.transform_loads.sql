@@ -8,14 +8,14 @@
 --     kept rows that came or went (the delta, 015), its rows placed or displaced into duplicates or
 --     promoted out of them.
 delete from meta.transform_loads as transform_loads
-where transform_loads.load_id = any(current_setting('transform.removed_load_ids')::bigint[]);
+where transform_loads.load_id = any((select current_setting('transform.removed_load_ids')::bigint[])::bigint[]);
 
 insert into meta.transform_loads (load_id, run_id, rows_staged, rows_clean, rows_quarantined, rows_duplicate)
 with
 
 batch as (
     select batch_load_ids.load_id
-    from unnest(current_setting('transform.batch_load_ids')::bigint[]) as batch_load_ids (load_id)
+    from unnest((select current_setting('transform.batch_load_ids')::bigint[])) as batch_load_ids (load_id)
 ),
 
 staged_counts as (
@@ -37,7 +37,7 @@ duplicate_counts as (
 final as (
     select
         batch.load_id,
-        current_setting('transform.run_id')::bigint as run_id,
+        (select current_setting('transform.run_id')::bigint) as run_id,
         coalesce(staged_counts.rows_staged, 0) as rows_staged,
         coalesce(staged_counts.rows_staged, 0) - coalesce(staged_counts.rows_quarantined, 0)
             - coalesce(duplicate_counts.rows_duplicate, 0) as rows_clean,
@@ -76,7 +76,7 @@ changes as (
         sum(moves.clean_change) as rows_clean,
         sum(moves.duplicate_change) as rows_duplicate
     from moves
-    where moves.load_id <> all(current_setting('transform.batch_load_ids')::bigint[])
+    where moves.load_id <> all((select current_setting('transform.batch_load_ids')::bigint[])::bigint[])
     group by moves.load_id
 )
 

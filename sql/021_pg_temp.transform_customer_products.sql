@@ -20,7 +20,7 @@ counted as (
     select
         change.*,
         case
-            when current_setting('transform.is_full')::boolean then change.lines
+            when (select current_setting('transform.is_full')::boolean) then change.lines
             else (
                 select count(*) from core.transactions as transactions
                 where transactions.line_kind = 'sale'

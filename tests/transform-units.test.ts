@@ -76,7 +76,7 @@ describe('fullReason', () => {
     { file: 'sql/010_core.transactions.sql', sha256: 'a', isStep: true },
     { file: 'sql/100_features.v.sql', sha256: 'b', isStep: false },
   ];
-  const base: PlanInput = { requested: false, files, stored: new Map([['sql/010_core.transactions.sql', 'a'], ['sql/100_features.v.sql', 'b']]), processedNotComplete: [], pending: [7], maxProcessed: 6 };
+  const base: PlanInput = { requested: false, files, stored: new Map([['sql/010_core.transactions.sql', 'a'], ['sql/100_features.v.sql', 'b']]), processedNotComplete: [], pending: [7], maxProcessed: 6, processedComplete: 6 };
 
   it('is incremental when only new, later loads are pending (or a view changed)', () => {
     expect(fullReason(base)).toBeUndefined();
@@ -93,6 +93,13 @@ describe('fullReason', () => {
   it('does not rebuild for a load that left or one that completed late: the step files correct core for them', () => {
     expect(fullReason({ ...base, processedNotComplete: [5, 3] })).toBeUndefined();
     expect(fullReason({ ...base, pending: [9, 4] })).toBeUndefined();
+  });
+
+  it('rebuilds when the batch is larger than what core holds, unless the incremental path is preferred', () => {
+    const big = { ...base, pending: [7, 8, 9], processedComplete: 2 };
+    expect(fullReason(big)).toBe('the batch (3 loads) is larger than what core holds (2): a rebuild costs less');
+    expect(fullReason({ ...big, processedComplete: 3 })).toBeUndefined();
+    expect(fullReason({ ...big, preferIncremental: true })).toBeUndefined();
   });
 
   it('lists the files whose text changed since applied', () => {

@@ -14,6 +14,7 @@ import { dropObject, objectState } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
 import { changedFiles, fullReason, type PlanFile } from './plan.js';
+import { idArray, isCitus, setRunSettings } from './settings.js';
 import { readState } from './state.js';
 
 export type { FileResult } from './apply.js';
@@ -26,6 +27,8 @@ export interface TransformOptions {
   log?: (line: string) => void;
   /** the folder of SQL files (default: the project's sql/) */
   sqlDir?: string;
+  /** incremental even for a batch larger than what core holds (which by default rebuilds: plan.ts); for tests of that path */
+  preferIncremental?: boolean;
 }
 
 export interface TransformResult {
@@ -63,14 +66,13 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
     let reason: string | undefined;
     try {
       await c.query('begin isolation level repeatable read');
-      await c.query(`select set_config('transform.run_id', $1, true)`, [String(runId)]);
       // one transform at a time: it may sort and hash a whole rebuild in memory rather than on disk (256MB: the
       // dedup sort of a 1M-row full rebuild needs ~150MB; at 128MB it spilled to disk and took ~0.7 s longer)
       await c.query(`set local work_mem = '256MB'`);
       const state = await readState(c);
       const planFiles: PlanFile[] = [];
       for (const f of files) planFiles.push({ file: f.file, sha256: f.sha256, isStep: await isStep(c, f) });
-      reason = fullReason({ requested: options.full ?? false, files: planFiles, ...state });
+      reason = fullReason({ requested: options.full ?? false, files: planFiles, ...state, preferIncremental: options.preferIncremental });
       const full = reason !== undefined;
       const batch = full ? state.allComplete : state.pending;
       // loads the transform processed that are no longer complete: their rows leave core (sql/011-017)
@@ -82,9 +84,12 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       } else if (removed.length) {
         log(`load${removed.length > 1 ? 's' : ''} ${removed.join(', ')} no longer complete: their rows leave core`);
       }
-      await c.query(`select set_config('transform.is_full', $1, true)`, [String(full)]);
-      await c.query(`select set_config('transform.removed_load_ids', $1, true)`, [`{${removed.join(',')}}`]);
-      await c.query(`select set_config('transform.batch_load_ids', $1, true)`, [`{${batch.join(',')}}`]);
+      await setRunSettings(c, {
+        'transform.run_id': String(runId),
+        'transform.is_full': String(full),
+        'transform.removed_load_ids': idArray(removed),
+        'transform.batch_load_ids': idArray(batch),
+      }, await isCitus(c));
       const changed = changedFiles(planFiles, state.stored);
       const results: FileResult[] = [];
       for (const f of files) {

@@ -20,6 +20,10 @@ export interface PlanInput {
   pending: number[];
   /** greatest load_id the transform processed, if any */
   maxProcessed: number | undefined;
+  /** how many loads the transform processed that are still complete */
+  processedComplete: number;
+  /** take the incremental path whatever the batch's size (its tests); by default a batch larger than core rebuilds */
+  preferIncremental?: boolean;
 }
 
 export function changedFiles(files: PlanFile[], stored: ReadonlyMap<string, string>): Set<string> {
@@ -37,6 +41,12 @@ export function fullReason(input: PlanInput): string | undefined {
   const hasProcessed = input.maxProcessed !== undefined;
   // nothing processed yet: the bulk path (indexes built after the insert) is the fast way to fill core
   if (!hasProcessed && input.pending.length) return 'first transform (core is empty)';
+  // a batch larger than what core holds: rebuilding everything in bulk costs less than merging it row by
+  // row (a fresh compose stack whose transform started while files were still arriving: 2 loads, then 281)
+  const processed = input.processedComplete;
+  if (hasProcessed && !input.preferIncremental && input.pending.length > processed) {
+    return `the batch (${input.pending.length} loads) is larger than what core holds (${processed}): a rebuild costs less`;
+  }
   const lastStep = input.files.map((f) => f.isStep).lastIndexOf(true);
   if (hasProcessed) {
     for (const f of input.files.slice(0, lastStep + 1)) {

@@ -7,6 +7,8 @@ export interface LoadState {
   pending: number[];
   allComplete: number[];
   maxProcessed: number | undefined;
+  /** how many loads the transform processed that are still complete */
+  processedComplete: number;
 }
 
 export async function readState(c: ClientBase): Promise<LoadState> {
@@ -28,5 +30,6 @@ export async function readState(c: ClientBase): Promise<LoadState> {
     pending: complete.rows.filter((r) => !r.is_processed).map((r) => Number(r.load_id)),
     allComplete: complete.rows.map((r) => Number(r.load_id)),
     maxProcessed: max.rows[0]?.max == null ? undefined : Number(max.rows[0].max),
+    processedComplete: complete.rows.filter((r) => r.is_processed).length,
   };
 }
