@@ -202,7 +202,7 @@ describe('transform runner', () => {
     asTransformer.on('connect', (c) => void c.query('set role transformer'));
     try {
       await runTransform({ pool: asTransformer });
-      // a full rebuild by a role that does not own core keeps core's indexes (it may not drop them)
+      // transformer owns core (migrations/1700000009000_one-owner): its full rebuild takes the bulk path
       expect(await runTransform({ pool: asTransformer }, { full: true })).toMatchObject({ full: true, rowsClean: 20 });
     } finally {
       await asTransformer.end();

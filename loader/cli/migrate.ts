@@ -3,31 +3,15 @@
  *
  * After `up`, on a database no transform has completed on and no load has completed on yet, the derived
  * objects (the features views, meta.load_summary) are created at once by the transform runner with no
- * loads, so that a fresh deployment serves empty views instead of "relation does not exist". That run acts as the `transformer` role when it
- * exists and this login may use it: the objects then belong to `transformer`, and the transform
- * service (which acts as `transformer`) can refresh them, and drop and recreate them on a changed
- * definition, as if it had made them itself.
+ * loads, so that a fresh deployment serves empty views instead of "relation does not exist". Like every
+ * transform, that run acts as the owner role `transformer` when this login may (loader/transform/owner.ts).
  */
-import pg from 'pg';
-
 import { openDatabase, type Database } from '../db.js';
 import { EXIT, UserError } from '../errors.js';
 import { migrate } from '../migrate.js';
 import { runTransform } from '../transform/index.js';
+import { mayActAsOwner, OWNER_ROLE } from '../transform/owner.js';
 import { runMain } from './main.js';
-
-/** The role the derived objects are made as: `transformer` when this login may act as it, else the login itself. */
-async function derivedOwner(db: Database): Promise<string | undefined> {
-  // (a case, not `and`: pg_has_role fails on a role that does not exist; 16+ grants SET ROLE separately from membership)
-  const { rows } = await db.pool.query<{ may: boolean }>(
-    `select case
-              when to_regrole('transformer') is null then false
-              when current_setting('server_version_num')::int >= 160000 then pg_has_role(current_user, 'transformer', 'SET')
-              else pg_has_role(current_user, 'transformer', 'MEMBER')
-            end as may`,
-  );
-  return rows[0]?.may ? 'transformer' : undefined;
-}
 
 /** Create the derived objects when no transform has completed yet; returns what to say. */
 async function createDerivedObjects(db: Database): Promise<string | undefined> {
@@ -39,14 +23,11 @@ async function createDerivedObjects(db: Database): Promise<string | undefined> {
   // migrate stays a schema step: it never transforms data (that run could take minutes)
   const waiting = rows[0]?.waiting ?? 0;
   if (waiting) return `derived objects: not created here: ${waiting} complete load${waiting === 1 ? ' waits' : 's wait'} for the first transform, which creates them (npm run transform)`;
-  const role = await derivedOwner(db);
-  // every connection of the runner starts as that role (a startup option: refused loudly, never silently ignored)
-  const options = [db.config.options ?? process.env.PGOPTIONS, role ? `-c role=${role}` : undefined].filter(Boolean).join(' ') || undefined;
-  const pool = new pg.Pool({ ...db.config, max: 1, options });
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => void client.on('error', () => undefined));
+  // the runner acts as the owner role (transformer) when this login may (loader/transform/owner.ts)
+  const c = await db.pool.connect();
+  const role = (await mayActAsOwner(c).finally(() => c.release())) ? OWNER_ROLE : undefined;
   try {
-    const r = await runTransform({ pool }, { wait: false });
+    const r = await runTransform(db, { wait: false });
     const as = role ? ` as ${role}` : '';
     // (a load that completed in the meantime was transformed by this run: then the objects hold its rows)
     return r.loads
@@ -56,8 +37,6 @@ async function createDerivedObjects(db: Database): Promise<string | undefined> {
     // another transform holds the lock: it creates them
     if ((err as { exitCode?: unknown }).exitCode === EXIT.busy) return 'derived objects: another transform is running; it creates them';
     throw err;
-  } finally {
-    await pool.end().catch(() => undefined);
   }
 }
 

@@ -60,7 +60,7 @@ runMain('transform', async () => {
       full: args.full,
       wait: !args['no-wait'],
       sqlDir: args['sql-dir'] === undefined ? undefined : resolve(args['sql-dir']),
-      log: (line) => (args.quiet && !line.startsWith('another transform') ? undefined : console.error(line)),
+      log: (line) => (args.quiet && !line.startsWith('another transform') && !line.startsWith('the transform runs as') ? undefined : console.error(line)),
     });
     console.log(summaryLine(result));
     if (args.summary) for (const line of await pipelineSummary(db.pool)) console.log(line);

@@ -15,6 +15,7 @@ import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
 import { changedFiles, fullReason, type PlanFile } from './plan.js';
 import { idArray, isCitus, setRunSettings } from './settings.js';
+import { actAsOwner } from './owner.js';
 import { readState } from './state.js';
 
 export type { FileResult } from './apply.js';
@@ -66,6 +67,9 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
     let reason: string | undefined;
     try {
       await c.query('begin isolation level repeatable read');
+      // every object the run creates, replaces or rebuilds belongs to one role, whoever logged in (owner.ts)
+      const acting = await actAsOwner(c);
+      if (acting.note) log(acting.note);
       // one transform at a time: it may sort and hash a whole rebuild in memory rather than on disk (256MB: the
       // dedup sort of a 1M-row full rebuild needs ~150MB; at 128MB it spilled to disk and took ~0.7 s longer)
       await c.query(`set local work_mem = '256MB'`);
