@@ -15,7 +15,7 @@ import { $, which } from 'zx';
 import { runMain } from '../loader/cli/main.js';
 import { UserError } from '../loader/errors.js';
 import { openBenchServer } from '../loader/bench/server.js';
-import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, type Contender, type PipelineFiles, type Step } from '../loader/bench/steps.js';
+import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, runLabel, type Contender, type PipelineFiles, type Shape, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, suiteOf, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
@@ -32,15 +32,22 @@ async function tool(name: string, versionArgs: string[]): Promise<string | null>
   return (out.stdout || out.stderr).trim().split('\n')[0] ?? name;
 }
 
-interface Generated extends PipelineFiles { dayRows: number }
+interface Generated extends PipelineFiles { dayRows: number; days: string; daysManifest: Manifest }
 
-async function generate(rows: number, seed: number, dir: string): Promise<Generated> {
+async function generate(rows: number, seed: number, dir: string, shapes: Shape[]): Promise<Generated> {
   const file = join(dir, `bench-${rows}-s${seed}.csv`);
+  const days = join(dir, `bench-${rows}-s${seed}.days`);
   const dayFile = join(dir, `bench-${rows}-s${seed}.next-day.csv`);
   const lateFile = join(dir, `bench-${rows}-s${seed}.late-day.csv`);
   const t = Date.now();
+  // the same seed, the same rows: as one file, and as one file a day (a load a day, as shops deliver them)
   await $`${node} dist/scripts/generate.js --quiet --rows ${rows} --seed ${seed} --out ${file}`;
+  if (shapes.includes('daily files')) {
+    rmSync(days, { recursive: true, force: true });
+    await $`${node} dist/scripts/generate.js --quiet --rows ${rows} --seed ${seed} --split-by-day ${days}`;
+  }
   const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')) as Manifest;
+  const daysManifest = shapes.includes('daily files') ? (JSON.parse(readFileSync(`${days}.manifest.json`, 'utf8')) as Manifest) : manifest;
   const next = isoDay(dayOf(manifest.last_date!) + 1);
   // an old day: the middle of the history, other rows (another seed) than the history's own for that day
   const middle = isoDay(Math.floor((dayOf(manifest.first_date!) + dayOf(manifest.last_date!)) / 2));
@@ -48,8 +55,8 @@ async function generate(rows: number, seed: number, dir: string): Promise<Genera
   await $`${node} dist/scripts/generate.js --quiet --from ${middle} --days 1 --seed ${seed + 1} --out ${lateFile}`;
   const read = (f: string) => JSON.parse(readFileSync(`${f}.manifest.json`, 'utf8')) as Manifest;
   const [dayManifest, lateManifest] = [read(dayFile), read(lateFile)];
-  console.log(`generated ${rows.toLocaleString('en-US')} rows (${manifest.first_date} .. ${manifest.last_date}), the next day ${dayManifest.first_date} (${dayManifest.expected.rows_read.toLocaleString('en-US')} rows) and a late old day ${middle} (${lateManifest.expected.rows_read.toLocaleString('en-US')} rows) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  return { file, manifest, dayFile, dayManifest, lateFile, lateManifest, dayRows: dayManifest.expected.rows_read };
+  console.log(`generated ${rows.toLocaleString('en-US')} rows (${manifest.first_date} .. ${manifest.last_date}${shapes.includes('daily files') ? `; also as ${daysManifest.file_count ?? '?'} daily files` : ''}), the next day ${dayManifest.first_date} (${dayManifest.expected.rows_read.toLocaleString('en-US')} rows) and a late old day ${middle} (${lateManifest.expected.rows_read.toLocaleString('en-US')} rows) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return { file, manifest, days, daysManifest, dayFile, dayManifest, lateFile, lateManifest, dayRows: dayManifest.expected.rows_read };
 }
 
 runMain('bench', async () => {
@@ -82,76 +89,112 @@ runMain('bench', async () => {
     pgloader: pgl ?? 'not installed',
   };
   console.log(`bench on ${machine.cpu}, ${machine.nproc} CPUs, ${machine.memoryGb} GB; ${machine.postgres.split(' on ')[0]} (${machine.server})`);
-  const results = [];
+  const results: { rows: number; shape: Shape; steps: Row[]; [more: string]: unknown }[] = [];
+  type ShapeSamples = Record<Step, Sample[]>;
+  const emptySamples = (): ShapeSamples => ({ 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [], 'transform (late old day)': [], 'transform (--force of a day)': [] });
   try {
     for (const rows of args.rows) {
-      const gen = await generate(rows, args.seed, dataDir);
-      const samples: Record<Step, Sample[]> = { 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [], 'transform (late old day)': [], 'transform (--force of a day)': [] };
+      const gen = await generate(rows, args.seed, dataDir, args.shapes);
+      const loadsOf = (shape: Shape) => (shape === 'one file' ? 1 : (gen.daysManifest.file_count ?? 0));
+      const filesOf = (shape: Shape): PipelineFiles => (shape === 'one file' ? gen : { ...gen, file: gen.days, manifest: gen.daysManifest });
+      // psql and pgloader: the floor, of the same rows in one file; then our pipeline on each shape
+      const floorSamples = emptySamples();
+      const bySamples = new Map<Shape, ShapeSamples>(args.shapes.map((sh) => [sh, emptySamples()]));
       const notes: Partial<Record<Step, string>> = {};
+      const shapeNotes = new Map<Shape, Partial<Record<Step, string>>>(args.shapes.map((sh) => [sh, {}]));
       if (!psql) notes['psql \\copy'] = 'not installed';
       if (args.skip.includes('psql')) notes['psql \\copy'] = 'skipped (--skip)';
       if (args.skip.includes('pgloader')) notes.pgloader = 'skipped (--skip)';
-      const transforms: Step[] = ['transform --full', ...DAY_STEPS];
-      const note = (steps: Step[], text: string) => steps.forEach((st) => (notes[st] = text));
-      if (args.skip.includes('load')) note(['npm run load', ...transforms], 'skipped (--skip)');
-      if (args.skip.includes('transform')) note(transforms, 'skipped (--skip)');
       if (!pgl) notes.pgloader = 'not installed';
-      if (!hasLoad) notes['npm run load'] = 'not available (no dist/loader/cli/load.js)';
-      if (!hasTransform) note(transforms, 'not available (no dist/loader/cli/transform.js)');
-      const contenders = (['psql \\copy', 'npm run load', 'pgloader'] as Contender[]).filter((c) => !notes[c]);
+      const transforms: Step[] = ['transform --full', ...DAY_STEPS];
+      const note = (into: Partial<Record<Step, string>>, steps: Step[], text: string) => steps.forEach((st) => (into[st] = text));
+      for (const sh of args.shapes) {
+        const n = shapeNotes.get(sh)!;
+        if (args.skip.includes('load')) note(n, ['npm run load', ...transforms], 'skipped (--skip)');
+        if (args.skip.includes('transform')) note(n, transforms, 'skipped (--skip)');
+        if (!hasLoad) n['npm run load'] = 'not available (no dist/loader/cli/load.js)';
+        if (!hasTransform) note(n, transforms, 'not available (no dist/loader/cli/transform.js)');
+      }
+      type Run = { kind: 'floor'; c: Contender } | { kind: 'pipeline'; shape: Shape };
+      const runs: Run[] = [
+        ...(['psql \\copy', 'pgloader'] as Contender[]).filter((c) => !notes[c]).map((c) => ({ kind: 'floor' as const, c })),
+        ...args.shapes.filter((sh) => !shapeNotes.get(sh)!['npm run load']).map((shape) => ({ kind: 'pipeline' as const, shape })),
+      ];
       for (let rep = 0; rep < args.reps; rep++) {
-        for (const c of rotation(contenders, rep)) {
-          if (notes[c]) continue; // failed earlier in this size
-          if (c === 'pgloader' && samples.pgloader.length > 0 && samples.pgloader[0]!.seconds > PGLOADER_ONE_RUN_SECONDS) continue;
+        for (const r of rotation(runs, rep)) {
           try {
-            if (c === 'psql \\copy') samples[c].push({ ...(await psqlCopy(server, gen.file, rows)), rep });
-            else if (c === 'pgloader') samples[c].push({ ...(await pgloader(server, gen.file, rows, dataDir)), rep });
-            else {
-              const p = await pipeline(server, gen, hasTransform && !notes['transform --full']);
-              samples[c].push({ ...p.load, rep });
-              if (p.full) samples['transform --full'].push({ ...p.full, rep });
-              if (p.incremental) samples['transform (incremental, +1 day)'].push({ ...p.incremental, rep });
-              if (p.late) samples['transform (late old day)'].push({ ...p.late, rep });
-              if (p.force) samples['transform (--force of a day)'].push({ ...p.force, rep });
-              if (p.error) note(transforms, `failed: ${p.error}`);
+            if (r.kind === 'floor') {
+              if (notes[r.c]) continue; // failed earlier in this size
+              if (r.c === 'pgloader' && floorSamples.pgloader.length > 0 && floorSamples.pgloader[0]!.seconds > PGLOADER_ONE_RUN_SECONDS) continue;
+              const sample = r.c === 'psql \\copy' ? await psqlCopy(server, gen.file, rows) : await pgloader(server, gen.file, rows, dataDir);
+              floorSamples[r.c].push({ ...sample, rep });
+              console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}: ${r.c} ${sample.seconds.toFixed(2)} s (one file)`);
+              continue;
             }
-            const last = samples[c].at(-1)!;
+            const samples = bySamples.get(r.shape)!;
+            const n = shapeNotes.get(r.shape)!;
+            if (n['npm run load']) continue;
+            const p = await pipeline(server, filesOf(r.shape), hasTransform && !n['transform --full'], args.runAs);
+            samples['npm run load'].push({ ...p.load, rep });
+            if (p.full) samples['transform --full'].push({ ...p.full, rep });
+            if (p.incremental) samples['transform (incremental, +1 day)'].push({ ...p.incremental, rep });
+            if (p.late) samples['transform (late old day)'].push({ ...p.late, rep });
+            if (p.force) samples['transform (--force of a day)'].push({ ...p.force, rep });
+            if (p.error) note(n, transforms, `failed: ${p.error}`);
             const t = (st: Step) => samples[st].at(-1)?.seconds.toFixed(2) ?? '-';
-            console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}: ${c} ${last.seconds.toFixed(2)} s` + (c === 'npm run load' && samples['transform --full'].length > rep ? `, transform --full ${t('transform --full')} s, +1 day ${t('transform (incremental, +1 day)')} s, late old day ${t('transform (late old day)')} s, --force of a day ${t('transform (--force of a day)')} s` : ''));
+            console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}, ${runLabel(r.shape, args.runAs, loadsOf(r.shape))}: npm run load ${t('npm run load')} s, transform --full ${t('transform --full')} s, +1 day ${t('transform (incremental, +1 day)')} s, late old day ${t('transform (late old day)')} s, --force of a day ${t('transform (--force of a day)')} s`);
           } catch (err) {
             if (!(err instanceof StepError)) throw err;
-            notes[c] = `failed: ${err.message}`;
-            console.log(`  ${c}: ${notes[c]}`);
+            const at = r.kind === 'floor' ? notes : shapeNotes.get(r.shape)!;
+            const c: Step = r.kind === 'floor' ? r.c : 'npm run load';
+            at[c] = `failed: ${err.message}`;
+            console.log(`  ${c}${r.kind === 'pipeline' ? ` (${r.shape})` : ''}: ${at[c]}`);
           }
         }
       }
-      const floor = summarize(samples['psql \\copy'])?.median ?? null;
-      const steps = Object.keys(samples) as Step[];
-      const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: DAY_STEPS.includes(s) ? (s === 'transform (late old day)' ? gen.lateManifest.expected.rows_read : gen.dayRows) : rows, summary: notes[s]?.startsWith('failed') ? null : summarize(samples[s]), pairRatio: DAY_STEPS.includes(s) ? null : pairRatio(samples[s], samples['psql \\copy']), note: notes[s] }));
-      console.log(`\n${rows.toLocaleString('en-US')} rows (${(gen.manifest.expected.rows_read / 1).toLocaleString('en-US')} records, ${args.reps} run(s) each, alternated; incremental: ${gen.dayRows.toLocaleString('en-US')} rows onto the history)\n${table(tableRows, floor)}\n`);
-      const reached = goals(tableRows, floor, {
-        incrementalOfFull: pairRatio(samples['transform (incremental, +1 day)'], samples['transform --full']),
-        lateOfIncremental: pairRatio(samples['transform (late old day)'], samples['transform (incremental, +1 day)']),
-        forceOfIncremental: pairRatio(samples['transform (--force of a day)'], samples['transform (incremental, +1 day)']),
-      });
-      console.log(`goals at ${rows.toLocaleString('en-US')} rows (ratios: median of the pairs with psql):\n${goalLines(reached)}\n`);
-      results.push({ rows, dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes });
-      if (!args.keep) for (const f of [gen.file, gen.dayFile, gen.lateFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
+      const floor = summarize(floorSamples['psql \\copy'])?.median ?? null;
+      const fullMedians = new Map<Shape, number | null>();
+      for (const shape of args.shapes) {
+        const samples = { ...bySamples.get(shape)!, 'psql \\copy': floorSamples['psql \\copy'], pgloader: floorSamples.pgloader };
+        const n = { ...notes, ...shapeNotes.get(shape)! };
+        const steps = Object.keys(samples) as Step[];
+        const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: DAY_STEPS.includes(s) ? (s === 'transform (late old day)' ? gen.lateManifest.expected.rows_read : gen.dayRows) : rows, summary: n[s]?.startsWith('failed') ? null : summarize(samples[s]), pairRatio: DAY_STEPS.includes(s) ? null : pairRatio(samples[s], samples['psql \\copy']), note: n[s] }));
+        const label = runLabel(shape, args.runAs, loadsOf(shape));
+        console.log(`\n${rows.toLocaleString('en-US')} rows, ${label} (${args.reps} run(s) each, alternated; psql and pgloader: the same rows in one file; incremental: ${gen.dayRows.toLocaleString('en-US')} rows onto the history)\n${table(tableRows, floor)}\n`);
+        const reached = goals(tableRows, floor, {
+          incrementalOfFull: pairRatio(samples['transform (incremental, +1 day)'], samples['transform --full']),
+          lateOfIncremental: pairRatio(samples['transform (late old day)'], samples['transform (incremental, +1 day)']),
+          forceOfIncremental: pairRatio(samples['transform (--force of a day)'], samples['transform (incremental, +1 day)']),
+        });
+        console.log(`goals at ${rows.toLocaleString('en-US')} rows, ${label} (ratios: median of the pairs with psql):\n${goalLines(reached)}\n`);
+        fullMedians.set(shape, tableRows.find((t) => t.contender === 'transform --full')?.summary?.median ?? null);
+        results.push({ rows, shape, runAs: args.runAs, loads: loadsOf(shape), dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes: n });
+      }
+      const [one, daily] = [fullMedians.get('one file'), fullMedians.get('daily files')];
+      if (one && daily) console.log(`goal at ${rows.toLocaleString('en-US')} rows, across shapes:\n${goalLines([{ goal: 'transform --full over daily files ≤ 1.15 × over one file (medians)', value: `${(daily / one).toFixed(2)} ×`, met: daily / one <= 1.15 }])}\n`);
+      if (!args.keep) {
+        for (const f of [gen.file, gen.dayFile, gen.lateFile]) for (const x of [f, `${f}.manifest.json`]) rmSync(x, { force: true });
+        rmSync(gen.days, { recursive: true, force: true });
+        rmSync(`${gen.days}.manifest.json`, { force: true });
+      }
     }
   } finally {
     await server.close();
   }
-  const growth = scaling(results.map((r) => ({ rows: r.rows, steps: r.steps })));
-  if (growth) console.log(`scaling with the file size (the day steps add one day at every size: their exponent shows how they grow with the history)\n${growth}\n`);
-  const exponent = incrementalExponent(results.map((r) => ({ rows: r.rows, steps: r.steps })));
-  if (exponent) console.log(`goal across sizes:\n${goalLines([exponent])}\n`);
+  const byShape = (shape: Shape) => results.filter((r) => r.shape === shape).map((r) => ({ rows: r.rows, steps: r.steps }));
+  for (const shape of args.shapes) {
+    const growth = scaling(byShape(shape));
+    if (growth) console.log(`scaling with the history (${shape}; the day steps add one day at every size: their exponent shows how they grow with the history)\n${growth}\n`);
+    const exponent = incrementalExponent(byShape(shape));
+    if (exponent) console.log(`goal across sizes (${shape}):\n${goalLines([exponent])}\n`);
+  }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const out = join(resultsDir, `bench-${stamp}.json`);
   const report = { at: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, timed: {
     'psql \\copy': 'psql -X -q -v ON_ERROR_STOP=1 -c "\\copy t from FILE with (format csv, header true)" into a fresh eight-text-column table',
     pgloader: 'pgloader --quiet CMD (LOAD CSV … INTO …?tablename=t, same table)',
-    'npm run load': 'node dist/loader/cli/load.js FILE on a fresh migrated database',
-    'transform --full': 'node dist/loader/cli/transform.js --full right after that load',
+    'npm run load': 'node dist/loader/cli/load.js FILE|DIR on a fresh migrated database (migrate as the superuser; load as the loader login of docker/service-roles.sh unless --as superuser)',
+    'transform --full': 'node dist/loader/cli/transform.js --full right after that load, as the transform login of docker/service-roles.sh (acting as transformer) unless --as superuser',
     'transform (incremental, +1 day)': 'node dist/loader/cli/load.js DAYFILE (untimed), then node dist/loader/cli/transform.js',
     'transform (late old day)': 'a day inside the history, loaded before the full transform (untimed) but hidden as failed until after the +1 day; then complete again and node dist/loader/cli/transform.js',
     'transform (--force of a day)': 'node dist/loader/cli/load.js --force DAYFILE (untimed), then node dist/loader/cli/transform.js',

@@ -39,6 +39,11 @@ describe('bench statistics', () => {
     expect(parseBenchArgs([])).toMatchObject({ rows: [1_000_000, 4_000_000], reps: 3, seed: 1, skip: [] });
     expect(parseBenchArgs(['--rows', '1e6,10M', '--reps', '5', '--skip', 'pgloader'])).toMatchObject({ rows: [1_000_000, 10_000_000], reps: 5, skip: ['pgloader'] });
     expect(() => parseBenchArgs(['--skip', 'mysql'])).toThrow(/--skip/);
+    // the shape of the history and who runs it: both shapes, as the service logins, unless asked
+    expect(parseBenchArgs([])).toMatchObject({ shapes: ['one file', 'daily files'], runAs: 'service logins' });
+    expect(parseBenchArgs(['--shapes', 'daily', '--as', 'superuser'])).toMatchObject({ shapes: ['daily files'], runAs: 'superuser' });
+    expect(() => parseBenchArgs(['--shapes', 'weekly'])).toThrow(/--shapes/);
+    expect(() => parseBenchArgs(['--as', 'root'])).toThrow(/--as/);
     expect(() => parseBenchArgs(['--reps', '0'])).toThrow(/positive/);
   });
 });
@@ -61,7 +66,7 @@ describe('bench goals', () => {
     const got = goals(
       [
         { contender: 'npm run load', rows: 1, summary: s(1.6, 140) },
-        { contender: 'transform --full', rows: 1, summary: s(10, 60) },
+        { contender: 'transform --full', rows: 1, summary: s(12, 60) },
         { contender: 'transform (incremental, +1 day)', rows: 1, summary: s(0.1) },
         { contender: 'transform (late old day)', rows: 1, summary: s(0.25) },
         { contender: 'transform (--force of a day)', rows: 1, summary: s(0.4) },
@@ -69,7 +74,7 @@ describe('bench goals', () => {
       2,
     );
     expect(got.map((g) => g.met)).toEqual([true, true, false, true, true, false, null]);
-    expect(got.map((g) => g.value)).toEqual(['0.80 ×', '140 MB', '5.00 ×', '1.0 %', '2.50 ×', '4.00 ×', '60 MB']);
+    expect(got.map((g) => g.value)).toEqual(['0.80 ×', '140 MB', '6.00 ×', '0.8 %', '2.50 ×', '4.00 ×', '60 MB']);
     expect(goals([], null).every((g) => g.met === null)).toBe(true);
     // pair ratios win over ratios of medians
     const paired = goals([{ contender: 'npm run load', rows: 1, summary: s(1.6, 140), pairRatio: 0.9 }], 2, { incrementalOfFull: 0.03 });

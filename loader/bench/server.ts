@@ -22,6 +22,10 @@ export interface BenchServer {
   sql(database: string, text: string): Promise<pg.QueryResult>;
   /** environment for a child process using `database`: DATABASE_URL for our CLIs, PG* for psql and pgloader */
   env(database: string): NodeJS.ProcessEnv;
+  /** env(database), logged in as another role (a service login) */
+  envAs(database: string, user: string, password: string): NodeJS.ProcessEnv;
+  /** drop login roles made for a run (cluster-wide; after their database is dropped) */
+  dropRoles(names: string[]): Promise<void>;
   /** postgresql://user@host:port/db, without the password (pgloader reads PGPASSWORD) */
   passwordlessUrl(database: string): string;
   close(): Promise<void>;
@@ -48,6 +52,21 @@ export async function openBenchServer(): Promise<BenchServer> {
   await admin.connect();
   const version = String((await admin.query('select version() as v')).rows[0].v);
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  const envOf = (database: string): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (url) {
+      const u = new URL(url);
+      u.pathname = `/${database}`;
+      env.DATABASE_URL = u.toString();
+      env.PGHOST = u.hostname;
+      env.PGPORT = u.port || '5432';
+      env.PGUSER = decodeURIComponent(u.username);
+      env.PGPASSWORD = decodeURIComponent(u.password);
+      for (const [k, v] of u.searchParams) if (k === 'sslmode') env.PGSSLMODE = v;
+    } else delete env.DATABASE_URL;
+    env.PGDATABASE = database;
+    return env;
+  };
   return {
     describe: target.kind === 'embedded' ? `embedded PostgreSQL on port ${url?.port}` : target.kind === 'url' ? `DATABASE_URL (host ${url?.hostname})` : 'PG* environment variables',
     version,
@@ -68,20 +87,21 @@ export async function openBenchServer(): Promise<BenchServer> {
         await c.end();
       }
     },
-    env(database) {
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      if (url) {
-        const u = new URL(url);
-        u.pathname = `/${database}`;
+    env: envOf,
+    envAs(database, user, password) {
+      const env = envOf(database);
+      if (env.DATABASE_URL) {
+        const u = new URL(env.DATABASE_URL);
+        u.username = encodeURIComponent(user);
+        u.password = encodeURIComponent(password);
         env.DATABASE_URL = u.toString();
-        env.PGHOST = u.hostname;
-        env.PGPORT = u.port || '5432';
-        env.PGUSER = decodeURIComponent(u.username);
-        env.PGPASSWORD = decodeURIComponent(u.password);
-        for (const [k, v] of u.searchParams) if (k === 'sslmode') env.PGSSLMODE = v;
-      } else delete env.DATABASE_URL;
-      env.PGDATABASE = database;
+      }
+      env.PGUSER = user;
+      env.PGPASSWORD = password;
       return env;
+    },
+    async dropRoles(names) {
+      for (const name of names) await admin.query(`drop role if exists ${quote(name)}`);
     },
     passwordlessUrl(database) {
       const host = url?.hostname ?? process.env.PGHOST ?? 'localhost';

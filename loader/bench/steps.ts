@@ -3,6 +3,8 @@
  * pgloader into an eight-text-column table, and our load followed by the full and the incremental
  * transform. Every step checks its result (rows stored, staged, clean) before its time counts.
  */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -74,7 +76,13 @@ export async function pgloader(server: BenchServer, file: string, rows: number, 
 
 export interface PipelineSamples { load: Sample; full?: Sample; incremental?: Sample; late?: Sample; force?: Sample; error?: string }
 
+/** how the history arrives: one file (one load), or one file a day (one load a day), as shops deliver it */
+export type Shape = 'one file' | 'daily files';
+/** who runs load and transform: the services' own logins (as the compose stack makes them), or the superuser */
+export type RunAs = 'service logins' | 'superuser';
+
 export interface PipelineFiles {
+  /** the history: a file, or a folder of daily files */
   file: string;
   manifest: Manifest;
   /** the day after the history */
@@ -89,24 +97,64 @@ async function coreRows(server: BenchServer, db: string): Promise<number> {
   return Number((await server.sql(db, 'select count(*) as n from core.transactions')).rows[0].n);
 }
 
+interface Logins {
+  loader: NodeJS.ProcessEnv;
+  transform: NodeJS.ProcessEnv;
+  /** who the transform runs as, for the printed figures */
+  describe: string;
+  roles: string[];
+}
+
+/**
+ * The loader and transform logins made the way the compose stack makes them: docker/service-roles.sh
+ * (psql, as the superuser, after migrate), each login a member of its group role and acting as it.
+ */
+function serviceLogins(server: BenchServer, db: string): Logins {
+  const tag = randomBytes(4).toString('hex');
+  const make = (what: string) => ({ user: `bench_${what}_${tag}`, password: randomBytes(12).toString('hex') });
+  const [loader, transform, analyst] = [make('loader'), make('transform'), make('analyst')];
+  const vars = {
+    LOADER_DB_USER: loader.user, LOADER_DB_PASSWORD: loader.password,
+    TRANSFORM_DB_USER: transform.user, TRANSFORM_DB_PASSWORD: transform.password,
+    ANALYST_DB_USER: analyst.user, ANALYST_DB_PASSWORD: analyst.password,
+  };
+  const r = spawnSync('sh', [join(projectRoot, 'docker', 'service-roles.sh')], { env: { ...server.env(db), ...vars }, encoding: 'utf8' });
+  if (r.status !== 0) throw new StepError(`docker/service-roles.sh exited with ${r.status}: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
+  return {
+    loader: server.envAs(db, loader.user, loader.password),
+    transform: server.envAs(db, transform.user, transform.password),
+    describe: `the service login ${transform.user} (member of transformer, acting as it)`,
+    roles: [loader.user, transform.user, analyst.user],
+  };
+}
+
+/** what the figures of a run say about it: the shape and who ran the transform */
+export function runLabel(shape: Shape, runAs: RunAs, loads: number): string {
+  return `${shape} (${loads.toLocaleString('en-US')} load${loads === 1 ? '' : 's'}), load and transform as ${runAs === 'superuser' ? 'the superuser' : 'their service logins (docker/service-roles.sh), after migrate as the superuser'}`;
+}
+
 /**
  * Load into a fresh migrated database, then (when the transform exists) the transforms on it, each timed
  * and checked against the manifests: --full; +1 day; a late old day (an earlier load that completes after
  * the +1 day was transformed: hidden as failed until then); `load --force` of the +1 day again.
  */
-export async function pipeline(server: BenchServer, f: PipelineFiles, transform: boolean): Promise<PipelineSamples> {
+export async function pipeline(server: BenchServer, f: PipelineFiles, transform: boolean, runAs: RunAs = 'service logins'): Promise<PipelineSamples> {
   const db = await server.create();
-  const env = server.env(db);
+  const admin = server.env(db);
+  let roles: string[] = [];
   try {
-    check('migrate', await measure(node, [cli('migrate')], env));
+    check('migrate', await measure(node, [cli('migrate')], admin));
+    const logins = runAs === 'service logins' ? serviceLogins(server, db) : { loader: admin, transform: admin, describe: 'the superuser', roles: [] };
+    roles = logins.roles;
+    const env = logins.transform;
     await checkpoint(server, db);
-    const load = check('load', await measure(node, [cli('load'), f.file], env));
+    const load = check('load', await measure(node, [cli('load'), '--quiet', f.file], logins.loader));
     const staged = Number((await server.sql(db, "select coalesce(sum(rows_staged), 0) as n from meta.loads where status = 'complete'")).rows[0].n);
     if (staged !== f.manifest.expected.rows_staged) throw new StepError(`npm run load staged ${staged} rows, expected ${f.manifest.expected.rows_staged}`);
     const out: PipelineSamples = { load: { seconds: load.seconds, peakRssMb: load.peakRssMb } };
     if (!transform) return out;
     try {
-      check('load of the late day', await measure(node, [cli('load'), f.lateFile], env));
+      check('load of the late day', await measure(node, [cli('load'), f.lateFile], logins.loader));
       await server.sql(db, `update meta.loads set status = 'failed' where source = '${f.lateFile.replace(/'/g, "''")}'`);
       await checkpoint(server, db);
       const full = check('transform --full', await measure(node, [cli('transform'), '--full'], env));
@@ -123,11 +171,11 @@ export async function pipeline(server: BenchServer, f: PipelineFiles, transform:
         if (rows[0].is_full) throw new StepError(`${what} was a full rebuild`);
         return { seconds: m.seconds, peakRssMb: m.peakRssMb };
       };
-      check('load of the extra day', await measure(node, [cli('load'), f.dayFile], env));
+      check('load of the extra day', await measure(node, [cli('load'), f.dayFile], logins.loader));
       out.incremental = await timed('transform (+1 day)', [], f.dayManifest.expected.rows_clean);
       await server.sql(db, `update meta.loads set status = 'complete' where source = '${f.lateFile.replace(/'/g, "''")}'`);
       out.late = await timed('transform (late old day)', [], f.lateManifest.expected.rows_clean);
-      check('load --force of the extra day', await measure(node, [cli('load'), '--force', f.dayFile], env));
+      check('load --force of the extra day', await measure(node, [cli('load'), '--force', f.dayFile], logins.loader));
       out.force = await timed('transform (--force of a day)', [], 0);
     } catch (err) {
       if (!(err instanceof StepError)) throw err;
@@ -136,5 +184,6 @@ export async function pipeline(server: BenchServer, f: PipelineFiles, transform:
     return out;
   } finally {
     await server.drop(db);
+    await server.dropRoles(roles);
   }
 }
