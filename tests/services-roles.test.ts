@@ -145,7 +145,7 @@ describe('loader and transformer', () => {
 });
 
 describe('transformer statistics', () => {
-  it('the transform login may ANALYZE what it reads and writes on PostgreSQL 17+ (MAINTAIN); on 15 and 16 only the owner can', async () => {
+  it('the transform login may ANALYZE what it writes (it owns it) and, on PostgreSQL 17+ (MAINTAIN), what it reads; on 15 and 16 the loader\'s tables only their owner can', async () => {
     const c = await connectAs(logins.transformer);
     const notices: string[] = [];
     c.on('notice', (n) => notices.push(n.message ?? ''));
@@ -153,7 +153,8 @@ describe('transformer statistics', () => {
       const version = Number((await c.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0]!.v);
       for (const table of ['staging.transactions', 'core.transactions', 'meta.loads', 'meta.transform_loads']) await c.query(`analyze ${table}`);
       if (version >= 170000) expect(notices).toEqual([]);
-      else expect(notices.filter((n) => /skipping/.test(n))).toHaveLength(4);
+      // core and the transform's bookkeeping belong to transformer (migrations/1700000009000_one-owner)
+      else expect(notices.filter((n) => /skipping/.test(n)).map((n) => /"(\w+)"/.exec(n)?.[1]).sort()).toEqual(['loads', 'transactions']);
     } finally {
       await c.end();
     }

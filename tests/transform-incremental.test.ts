@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bundledDataDir, projectRoot } from '../loader/paths.js';
 import { runTransform } from '../loader/transform/index.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
+import { createServiceLogins, poolAs } from './support/services.js';
 
 const run = promisify(execFile);
 const loadCli = join(projectRoot, 'dist', 'loader', 'cli', 'load.js');
@@ -71,8 +72,11 @@ describe('transform: incremental runs equal a full rebuild', () => {
 
   it(`random batches (seed ${seed}), a replaced day, a late load: every run equals --full, and §5 holds`, async () => {
     const rnd = random(seed);
+    // the incremental database is transformed by the service login (as deployed: docker/service-roles.sh
+    // after migrate as the superuser), the reference by the superuser
     const incremental = await freshDatabase();
     const reference = await freshDatabase();
+    const svc = poolAs(incremental, createServiceLogins(incremental).transformer);
     const both = [incremental, reference];
     const files = (await readdir(bundledDataDir)).filter((f) => f.endsWith('.csv.gz')).map((f) => join(bundledDataDir, f));
     for (let i = files.length - 1; i > 0; i--) {
@@ -98,20 +102,20 @@ describe('transform: incremental runs equal a full rebuild', () => {
     for (let k = 0; k + 1 < bounds.length; k++) {
       await load(both, files.slice(bounds[k], bounds[k + 1]));
       // (a batch larger than core would rebuild by default: this test is of the incremental path)
-      await runTransform(incremental, { preferIncremental: true });
+      await runTransform({ pool: svc }, { preferIncremental: true });
       await runTransform(reference, { full: true });
       await expectSamePublished(incremental, reference, `batch ${k + 1} of ${batches}`);
     }
 
     // a day already transformed, loaded again with --force (the old load fails, its rows leave core)
     await load(both, [files[Math.floor(rnd() * files.length)]!], true);
-    expect(await runTransform(incremental)).toMatchObject({ full: false, loads: 1 });
+    expect(await runTransform({ pool: svc })).toMatchObject({ full: false, loads: 1 });
     await runTransform(reference, { full: true });
     await expectSamePublished(incremental, reference, 'after load --force');
 
     // the late load completes: its 200 lines take over from the later load of the same day
     for (const db of both) await db.pool.query(`update meta.loads set status = 'complete' where source = $1`, [lateFile]);
-    const late = await runTransform(incremental);
+    const late = await runTransform({ pool: svc });
     expect(late).toMatchObject({ full: false, loads: 1, rowsStaged: 200 });
     expect(late.rowsClean).toBeGreaterThan(190); // a few of the 200 may be duplicates within the day itself
     await runTransform(reference, { full: true });
@@ -132,5 +136,6 @@ describe('transform: incremental runs equal a full rebuild', () => {
                            sum(rows_quarantined)::int as quarantined from meta.load_summary where status = 'complete'`)).toEqual({
       staged: 541909 + 200, clean: 536641, duplicates: 5268 + 200, quarantined: 0,
     });
+    await svc.end();
   }, 600_000);
 });

@@ -10,16 +10,8 @@ import { migrate } from '../loader/migrate.js';
 import { runTransform } from '../loader/transform/index.js';
 import { actAsOwner } from '../loader/transform/owner.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
-import { createServiceLogins, libpqEnv, type Login } from './support/services.js';
+import { createServiceLogins, poolAs } from './support/services.js';
 import { row, stageRows } from './support/stage.js';
-
-/** a pool that logs in as `login` (acting as its group role, as the compose services do) */
-function poolAs(db: TestDatabase, login: Login): pg.Pool {
-  const env = libpqEnv(db.url, login);
-  const pool = new pg.Pool({ host: env.PGHOST, port: Number(env.PGPORT), database: env.PGDATABASE, user: login.user, password: login.password, max: 2 });
-  pool.on('error', () => undefined);
-  return pool;
-}
 
 /** every maintained object (core's tables, features' relations and functions, the transform's meta objects) with its owner */
 async function owners(db: TestDatabase): Promise<Map<string, string>> {

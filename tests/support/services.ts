@@ -82,3 +82,11 @@ export function createServiceLogins(db: TestDatabase, script = join(projectRoot,
   if (run.status !== 0) throw new Error(`service-roles.sh exited ${run.status}: ${run.stderr}`);
   return { ...logins, output: run.stdout };
 }
+
+/** A pool that logs in as `login` (acting as its group role, as the compose services do). */
+export function poolAs(db: TestDatabase, login: Login): pg.Pool {
+  const env = libpqEnv(db.url, login);
+  const pool = new pg.Pool({ host: env.PGHOST, port: Number(env.PGPORT), database: env.PGDATABASE, user: login.user, password: login.password, max: 2 });
+  pool.on('error', () => undefined);
+  return pool;
+}
