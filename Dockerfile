@@ -1,6 +1,7 @@
-# syntax=docker/dockerfile:1
 # The image of the loader, transform and migrate services (see docker-compose.yml).
 # Two stages: `build` compiles the TypeScript with the dev tools; `runtime` holds only what runs.
+# No `# syntax=` line: BuildKit would pull that frontend from Docker Hub (unreachable on air-gapped sites and
+# mirrors); the built-in frontend runs `RUN --mount=type=cache` as it is. Only the base image is pulled.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

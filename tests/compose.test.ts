@@ -1,8 +1,8 @@
 /**
  * The docker compose stack and the Dockerfile, checked without a Docker engine: every command, script,
  * file, port and variable they name exists and agrees with package.json, .env.example and the code.
- * The file is validated against the Compose Specification's JSON schema on every machine; where a Compose v2
- * client works (`docker compose`, or a `docker-compose` that reports v2), its `config` validates it as well.
+ * The file is validated against the Compose Specification's JSON schema on every machine; where a compose
+ * client works (`docker compose` v2, or Debian's `docker-compose` 1.29), its `config` validates it as well.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -91,7 +91,8 @@ describe('docker-compose.yml', () => {
 
   it('names only variables that .env.example documents, and .env.example documents nothing unused', () => {
     const named = new Set(strings(compose).flatMap(references).map((r) => r.name));
-    expect([...named].sort()).toEqual(Object.keys(envExample).sort());
+    // COMPOSE_PROJECT_NAME is the client's own: it names the project, the file never interpolates it
+    expect([...named].sort()).toEqual(Object.keys(envExample).filter((k) => k !== 'COMPOSE_PROJECT_NAME').sort());
   });
 
   it('takes every password from .env, required, and .env.example commits none', () => {
@@ -198,19 +199,26 @@ describe('docker-compose.yml', () => {
     expect(errors({ ...resolved, services: { ...resolved.services, loader: { ...loader, healthcheck: { test: 42 } } } }).length).toBeGreaterThan(0);
   });
 
-  it('validates with `docker compose config` where a Compose v2 client is installed (v1 predates the Compose Spec)', (ctx) => {
-    // the static checks above always run; this adds the client's own validation when a v2 client works here
+  it('validates with each installed client\'s `config` (Compose v2 and Debian\'s docker-compose 1.29)', (ctx) => {
+    // the static checks above always run; this adds each client's own validation where one works here
     const env = { ...process.env, ...testEnv };
     const found = composeClients();
-    if (!found.v2) {
+    if (!found.clients.length) {
       const why = `docker compose config not run: ${found.notes.join('; ')}`;
       console.warn(why);
       ctx.skip(why);
     }
-    const [cmd, ...pre] = found.v2!;
-    const run = spawnSync(cmd!, [...pre, '--project-directory', projectRoot, '-f', join(projectRoot, 'docker-compose.yml'), 'config', '--quiet'], { env, encoding: 'utf8' });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
+    for (const [cmd, ...pre] of found.clients) {
+      const run = spawnSync(cmd!, [...pre, '--project-directory', projectRoot, '-f', join(projectRoot, 'docker-compose.yml'), 'config', '--quiet'], { env, encoding: 'utf8' });
+      expect(run.stderr.split('\n').filter((l) => l.trim() && !/WARNING|level=warn/i.test(l)), `${cmd} ${pre.join(' ')}`).toEqual([]);
+      expect(run.status, `${cmd} ${pre.join(' ')}`).toBe(0);
+    }
+  });
+
+  it('needs nothing of Compose v2 alone: no top-level name (the project name is COMPOSE_PROJECT_NAME), no BuildKit frontend to pull', () => {
+    expect(Object.keys(compose)).not.toContain('name');
+    expect(envExample.COMPOSE_PROJECT_NAME).toBe('retail-elt');
+    expect(readProjectFile('Dockerfile').split('\n').filter((l) => /^#\s*syntax\s*=/i.test(l))).toEqual([]);
   });
 
   it('tells a Compose v1 client from v2 by its version (the client probe itself)', () => {
@@ -228,22 +236,21 @@ function composeMajor(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** The first client that reports Compose v2, and why each other one was passed over. */
-function composeClients(): { v2?: string[]; notes: string[] } {
+/** The compose clients that work here (v2 and v1 alike), and why each other one was passed over. */
+function composeClients(): { clients: string[][]; notes: string[] } {
   const notes: string[] = [];
+  const clients: string[][] = [];
   for (const client of [['docker', 'compose'], ['docker-compose']]) {
     const [cmd, ...pre] = client;
     const probe = spawnSync(cmd!, [...pre, 'version', '--short'], { encoding: 'utf8' });
     const name = client.join(' ');
-    if (probe.error || probe.status !== 0) {
+    if (probe.error || probe.status !== 0 || composeMajor(probe.stdout) === undefined) {
       notes.push(`${name}: not installed or not working`);
       continue;
     }
-    const major = composeMajor(probe.stdout);
-    if (major !== undefined && major >= 2) return { v2: client, notes };
-    notes.push(`${name} ${probe.stdout.trim() || '(version unknown)'} is Compose v1, which predates the Compose Specification (this file's top-level \`name\`): the stack needs Docker Compose v2`);
+    clients.push(client);
   }
-  return { notes };
+  return { clients, notes };
 }
 
 /** compose-spec/compose-spec's schema/compose-spec.json, as the dclint package ships it (schemas/compose.schema.json). */
