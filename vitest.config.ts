@@ -1,12 +1,49 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { defineConfig } from 'vitest/config';
+
+// The Citus project: the same tests of the transform (the bundled figures, incremental = full, a killed run)
+// and tests/citus.test.ts, on a coordinator and two workers started from Debian's PostgreSQL 15 with Citus
+// (tests/support/citus-cluster.ts). Where Citus is not installed it is left out, and said so in one line.
+const citusBin = process.env.CITUS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const citusMissing = !existsSync(join(citusBin, 'pg_ctl'))
+  ? `no PostgreSQL 15 server in ${citusBin}`
+  : !existsSync(join(citusBin, '..', 'lib', 'citus.so'))
+    ? `Citus is not installed into ${join(citusBin, '..')}`
+    : undefined;
+const citusFiles = ['tests/citus.test.ts', 'tests/transform-dataset.test.ts', 'tests/transform-incremental.test.ts', 'tests/transform-kill.test.ts'];
+if (citusMissing) console.log(`citus tests skipped: ${citusMissing} (docs/scale-out.md says how to install it)`);
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/citus.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
+      ...(citusMissing
+        ? []
+        : [
+            {
+              extends: true as const,
+              test: {
+                name: 'citus',
+                include: citusFiles,
+                globalSetup: ['tests/support/citus-setup.ts'],
+                testTimeout: 180_000,
+              },
+            },
+          ]),
+    ],
   },
 });

@@ -37,7 +37,7 @@ async function binaries(): Promise<Binaries> {
 }
 
 /** Postgres refuses to run as root: then the server runs as the system user `postgres`, created if missing. */
-async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
+export async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
   let ids = await run('id', ['-u', 'postgres']).catch(() => undefined);
   if (ids === undefined) {
@@ -48,7 +48,7 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   return { uid: Number(ids.trim()), gid: Number(gid.trim()) };
 }
 
-function run(cmd: string, args: string[], user?: { uid: number; gid: number }): Promise<string> {
+export function run(cmd: string, args: string[], user?: { uid: number; gid: number }): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) });
     let out = '';

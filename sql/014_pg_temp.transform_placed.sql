@@ -19,6 +19,36 @@ where parsed.reason is null
 union all
 select * from pg_temp.transform_promoted;
 
+-- pg_temp.transform_matches: each placed row that has an equal row in core (by the dedup hash, then every
+-- value; core holds no two equal rows, so one at most). None in a full rebuild: core is empty. The probes
+-- are a table of their own (empty in a full rebuild), and so are the matches: on Citus only the probes go
+-- to the workers, each matched over its own shards (Citus ships each local table a join with a shard reads
+-- whole, before any filter), and the ranking below reads no distributed table.
+create temp table transform_probes on commit drop as
+select candidates.*
+from pg_temp.transform_candidates as candidates
+where not (select current_setting('transform.is_full')::boolean);
+
+create temp table transform_matches on commit drop as
+select
+    probes.load_id,
+    probes.line_no,
+    transactions.load_id as core_load_id,
+    transactions.line_no as core_line_no
+from pg_temp.transform_probes as probes
+inner join core.transactions as transactions
+    on transactions.row_hash = probes.row_hash
+    and transactions.invoice_no = probes.invoice_no
+    and transactions.stock_code = probes.stock_code
+    and transactions.description is not distinct from probes.description
+    and transactions.quantity = probes.quantity
+    and transactions.invoice_date = probes.invoice_date
+    and transactions.unit_price = probes.unit_price
+    and transactions.customer_id is not distinct from probes.customer_id
+    and transactions.country is not distinct from probes.country;
+
+analyze pg_temp.transform_matches;
+
 create temp table transform_placed on commit drop as
 with
 
@@ -54,20 +84,11 @@ ranked as (
 matched as (
     select
         ranked.*,
-        transactions.load_id as core_load_id,
-        transactions.line_no as core_line_no
+        matches.core_load_id,
+        matches.core_line_no
     from ranked
-    left join core.transactions as transactions
-        on not ranked.is_copy
-        and transactions.row_hash = ranked.row_hash
-        and transactions.invoice_no = ranked.invoice_no
-        and transactions.stock_code = ranked.stock_code
-        and transactions.description is not distinct from ranked.description
-        and transactions.quantity = ranked.quantity
-        and transactions.invoice_date = ranked.invoice_date
-        and transactions.unit_price = ranked.unit_price
-        and transactions.customer_id is not distinct from ranked.customer_id
-        and transactions.country is not distinct from ranked.country
+    left join pg_temp.transform_matches as matches
+        on not ranked.is_copy and matches.load_id = ranked.load_id and matches.line_no = ranked.line_no
 ),
 
 final as (

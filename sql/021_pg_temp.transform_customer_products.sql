@@ -2,7 +2,26 @@
 -- touch, and whether it appeared (+1) or left (-1): a customer's distinct_products (030) and a product's
 -- customers (031) change by these. The pair's lines in core after the run are counted through the partial
 -- index transactions_sale_customer_id_stock_code; before the run they were that count less the change.
--- In a full rebuild every pair is new (the changes are core whole), so nothing is counted.
+-- In a full rebuild every pair is new (the changes are every row that came in), so nothing is counted.
+
+-- pg_temp.transform_customer_product_lines: the sale lines in core after the run of each pair the changes touch. None in a full
+-- rebuild (every pair is new). The pairs are a table of their own (empty in a full rebuild), joined to core
+-- rather than probed by a subquery per pair: on Citus the pairs go to the workers, each counting over its own
+-- shards, and the last statement reads no distributed table.
+create temp table transform_customer_product_probes on commit drop as
+select distinct changes.customer_id, changes.stock_code
+from pg_temp.transform_changes as changes
+where changes.line_kind = 'sale' and changes.customer_id is not null
+    and not (select current_setting('transform.is_full')::boolean);
+
+create temp table transform_customer_product_lines on commit drop as
+select transactions.customer_id, transactions.stock_code, count(*) as lines
+from core.transactions as transactions
+inner join pg_temp.transform_customer_product_probes as probes
+    on probes.customer_id = transactions.customer_id and probes.stock_code = transactions.stock_code
+where transactions.line_kind = 'sale' and transactions.customer_id is not null
+group by transactions.customer_id, transactions.stock_code;
+
 create temp table transform_customer_products on commit drop as
 with
 
@@ -21,14 +40,10 @@ counted as (
         change.*,
         case
             when (select current_setting('transform.is_full')::boolean) then change.lines
-            else (
-                select count(*) from core.transactions as transactions
-                where transactions.line_kind = 'sale'
-                    and transactions.customer_id = change.customer_id
-                    and transactions.stock_code = change.stock_code
-            )
+            else coalesce(after.lines, 0)
         end as lines_after
     from change
+    left join pg_temp.transform_customer_product_lines as after on after.customer_id = change.customer_id and after.stock_code = change.stock_code
 ),
 
 final as (

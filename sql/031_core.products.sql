@@ -2,8 +2,8 @@
 -- Lines, units, revenue and returned units change by the run's changes; orders and customers by the
 -- (product, invoice) and (customer, product) pairs that appeared or left (022, 021); the description (most
 -- frequent, ties: smallest in byte order) is taken again for the touched products from
--- core.product_descriptions (024), and the first and last sale dates by two probes each of the partial
--- index transactions_sale_stock_code_invoice_date.
+-- core.product_descriptions (024). The first and last sale dates widen by the sale lines that came; only a
+-- product whose first or last sale line left takes them again from core (023), which a daily run rarely has.
 with
 
 change as (
@@ -13,7 +13,9 @@ change as (
         sum(changes.sign) filter (where changes.line_kind = 'cancellation') as cancellation_lines,
         sum(changes.sign * changes.quantity) filter (where changes.line_kind = 'sale') as units,
         sum(changes.sign * changes.line_amount) filter (where changes.line_kind = 'sale') as revenue,
-        -sum(changes.sign * changes.quantity) filter (where changes.line_kind = 'cancellation') as returned_units
+        -sum(changes.sign * changes.quantity) filter (where changes.line_kind = 'cancellation') as returned_units,
+        min(changes.invoice_date) filter (where changes.line_kind = 'sale' and changes.sign > 0)::date as came_first,
+        max(changes.invoice_date) filter (where changes.line_kind = 'sale' and changes.sign > 0)::date as came_last
     from pg_temp.transform_changes as changes
     where changes.line_kind in ('sale', 'cancellation')
     group by changes.stock_code
@@ -52,11 +54,17 @@ final as (
         coalesce(customer_changes.customers, 0) as customers,
         coalesce(change.returned_units, 0) as returned_units,
         descriptions.description,
-        (select min(transactions.invoice_date)::date from core.transactions as transactions
-            where transactions.line_kind = 'sale' and transactions.stock_code = change.stock_code) as first_sale_date,
-        (select max(transactions.invoice_date)::date from core.transactions as transactions
-            where transactions.line_kind = 'sale' and transactions.stock_code = change.stock_code) as last_sale_date
+        case
+            when probed.stock_code is not null then probed.first_sale_date
+            else least(products.first_sale_date, change.came_first)
+        end as first_sale_date,
+        case
+            when probed.stock_code is not null then probed.last_sale_date
+            else greatest(products.last_sale_date, change.came_last)
+        end as last_sale_date
     from change
+    left join core.products as products on products.stock_code = change.stock_code
+    left join pg_temp.transform_product_sale_dates as probed on probed.stock_code = change.stock_code
     left join order_changes on order_changes.stock_code = change.stock_code
     left join customer_changes on customer_changes.stock_code = change.stock_code
     left join descriptions on descriptions.stock_code = change.stock_code

@@ -20,7 +20,10 @@ export async function isCitus(c: pg.ClientBase): Promise<boolean> {
 
 /** `SET LOCAL` each setting, for this transaction (and, on Citus, its connections to the workers). */
 export async function setRunSettings(c: pg.ClientBase, settings: RunSettings, citus: boolean): Promise<void> {
-  if (citus) await c.query(`set local citus.propagate_set_commands = 'local'`);
+  if (citus) {
+    await c.query(`set local citus.propagate_set_commands = 'local'`);
+    await c.query(`set local citus.create_object_propagation = 'deferred'`);
+  }
   for (const [name, value] of Object.entries(settings)) {
     if (!/^[a-z_]+\.[a-z_]+$/.test(name)) throw new Error(`not a setting name: ${name}`);
     await c.query(`set local ${name} = ${pg.escapeLiteral(value)}`);

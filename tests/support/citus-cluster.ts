@@ -1,0 +1,116 @@
+/**
+ * A real Citus cluster for the tests (I/O): a coordinator and two workers on loopback, from Debian's
+ * PostgreSQL 15 binaries with Citus installed (CITUS_PG_BIN, default /usr/lib/postgresql/15/bin), started
+ * the way the embedded server is: initdb into a temporary folder, run as the user postgres when we are
+ * root, trust auth on 127.0.0.1 only, free ports. Stopped and removed at the end of the run.
+ */
+import { existsSync } from 'node:fs';
+import { chown, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { run, serverUser } from '../../loader/embedded.js';
+
+export const citusBin = process.env.CITUS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/** Why the Citus tests cannot run here, or undefined when they can. */
+export function citusMissing(): string | undefined {
+  if (!existsSync(join(citusBin, 'pg_ctl'))) return `no PostgreSQL server binaries in ${citusBin} (apt-get install postgresql-15, then Citus: see docs/scale-out.md)`;
+  const lib = join(citusBin, '..', 'lib', 'citus.so');
+  if (!existsSync(lib)) return `Citus is not installed into ${join(citusBin, '..')} (no ${lib}: see docs/scale-out.md)`;
+  return undefined;
+}
+
+export interface CitusCluster {
+  /** the coordinator's postgres database, as the superuser */
+  adminUrl: string;
+  coordinatorPort: number;
+  workerPorts: number[];
+  stop: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startCitusCluster(workers = 2): Promise<CitusCluster> {
+  const user = await serverUser();
+  const root = await mkdtemp(join(tmpdir(), 'retail-citus-'));
+  if (user) await chown(root, user.uid, user.gid);
+  const ports: number[] = [];
+  for (let i = 0; i <= workers; i++) ports.push(await freePort());
+  const dirs = ports.map((p) => join(root, `n${p}`));
+  const stop = async (): Promise<void> => {
+    for (const d of dirs) await run(join(citusBin, 'pg_ctl'), ['-D', d, '-m', 'immediate', 'stop'], user).catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    for (const [i, d] of dirs.entries()) {
+      await run(join(citusBin, 'initdb'), ['-D', d, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], user);
+      await appendFile(
+        join(d, 'postgresql.conf'),
+        [
+          `listen_addresses = '127.0.0.1'`,
+          `port = ${ports[i]}`,
+          `unix_socket_directories = '${root}'`,
+          `shared_preload_libraries = 'citus'`,
+          `max_connections = 300`,
+          // fewer shards than Citus's 32: the tests' batches are small, and each statement over a
+          // distributed table runs one task per shard
+          `citus.shard_count = 8`,
+          `fsync = off`,
+          `synchronous_commit = off`,
+          `full_page_writes = off`,
+          '',
+        ].join('\n'),
+      );
+      await writeFile(join(d, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\n');
+      await run(join(citusBin, 'pg_ctl'), ['-D', d, '-l', `${d}.log`, '-w', 'start'], user);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { adminUrl: `postgres://postgres@127.0.0.1:${ports[0]}/postgres`, coordinatorPort: ports[0]!, workerPorts: ports.slice(1), stop };
+}
+
+function on(port: number, database: string): string {
+  return `postgres://postgres@127.0.0.1:${port}/${database}`;
+}
+
+async function sql(url: string, ...statements: string[]): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (const s of statements) await c.query(s);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A database on every node with the citus extension, the workers registered with the coordinator. */
+export async function createCitusDatabase(coordinatorPort: number, workerPorts: number[], name: string): Promise<void> {
+  for (const port of [coordinatorPort, ...workerPorts]) {
+    await sql(on(port, 'postgres'), `create database ${name}`);
+    await sql(on(port, name), 'create extension citus');
+  }
+  await sql(
+    on(coordinatorPort, name),
+    `select citus_set_coordinator_host('127.0.0.1', ${coordinatorPort})`,
+    ...workerPorts.map((p) => `select citus_add_node('127.0.0.1', ${p})`),
+  );
+}
+
+export async function dropCitusDatabase(coordinatorPort: number, workerPorts: number[], name: string): Promise<void> {
+  for (const port of [coordinatorPort, ...workerPorts]) await sql(on(port, 'postgres'), `drop database if exists ${name} with (force)`);
+}
