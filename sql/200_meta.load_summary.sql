@@ -1,6 +1,28 @@
 -- meta.load_summary: one row per load (data contract §4): what the loader read, staged and rejected, and
 -- what the transform made of it. A plain view, always current; the transform columns are null for a
 -- load the transform has not processed (running, failed, or complete since the last transform).
+-- meta.load_quarantine_reasons(): the quarantined rows of each load, by reason. A SECURITY DEFINER function
+-- of the owner (transformer), so that a reader of this view needs no right on core: on Citus the shards of
+-- core.quarantine are read on the workers as the current role, which a view's owner does not change.
+create or replace function meta.load_quarantine_reasons()
+returns table (
+    load_id bigint, missing_invoice_no bigint, missing_stock_code bigint, bad_quantity bigint,
+    bad_unit_price bigint, bad_invoice_date bigint, bad_customer_id bigint
+)
+language sql stable security definer set search_path = pg_catalog, pg_temp
+as $$
+    select
+        quarantine.load_id,
+        count(*) filter (where quarantine.reason = 'missing_invoice_no'),
+        count(*) filter (where quarantine.reason = 'missing_stock_code'),
+        count(*) filter (where quarantine.reason = 'bad_quantity'),
+        count(*) filter (where quarantine.reason = 'bad_unit_price'),
+        count(*) filter (where quarantine.reason = 'bad_invoice_date'),
+        count(*) filter (where quarantine.reason = 'bad_customer_id')
+    from core.quarantine as quarantine
+    group by quarantine.load_id
+$$;
+
 create view meta.load_summary as
 with
 
@@ -13,16 +35,7 @@ transformed as (
 ),
 
 quarantine_reasons as (
-    select
-        quarantine.load_id,
-        count(*) filter (where quarantine.reason = 'missing_invoice_no') as missing_invoice_no,
-        count(*) filter (where quarantine.reason = 'missing_stock_code') as missing_stock_code,
-        count(*) filter (where quarantine.reason = 'bad_quantity') as bad_quantity,
-        count(*) filter (where quarantine.reason = 'bad_unit_price') as bad_unit_price,
-        count(*) filter (where quarantine.reason = 'bad_invoice_date') as bad_invoice_date,
-        count(*) filter (where quarantine.reason = 'bad_customer_id') as bad_customer_id
-    from core.quarantine as quarantine
-    group by quarantine.load_id
+    select * from meta.load_quarantine_reasons()
 ),
 
 final as (

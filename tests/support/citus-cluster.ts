@@ -68,6 +68,9 @@ export async function startCitusCluster(workers = 2): Promise<CitusCluster> {
           // fewer shards than Citus's 32: the tests' batches are small, and each statement over a
           // distributed table runs one task per shard
           `citus.shard_count = 8`,
+          // loopback, no TLS: without this Citus asks for TLS and libpq looks for a client certificate
+          // in the HOME of the process that started the server (root's, unreadable to postgres)
+          `citus.node_conninfo = 'sslmode=disable'`,
           `fsync = off`,
           `synchronous_commit = off`,
           `full_page_writes = off`,
