@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 import { defineConfig } from 'vitest/config';
 
-// The Citus project: the same tests of the transform (the bundled figures, incremental = full, a killed run)
+// The Citus project: the same tests of the JSON and API loads and of the transform (the bundled figures,
+// incremental = full, a killed run)
 // and tests/citus.test.ts, on a coordinator and two workers started from Debian's PostgreSQL 15 with Citus
 // (tests/support/citus-cluster.ts). Where Citus is not installed it is left out, and said so in one line.
 const citusBin = process.env.CITUS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -12,7 +13,7 @@ const citusMissing = !existsSync(join(citusBin, 'pg_ctl'))
   : !existsSync(join(citusBin, '..', 'lib', 'citus.so'))
     ? `Citus is not installed into ${join(citusBin, '..')}`
     : undefined;
-const citusFiles = ['tests/citus.test.ts', 'tests/transform-dataset.test.ts', 'tests/transform-incremental.test.ts', 'tests/transform-kill.test.ts'];
+const citusFiles = ['tests/citus.test.ts', 'tests/load-json.test.ts', 'tests/load-api.test.ts', 'tests/transform-dataset.test.ts', 'tests/transform-incremental.test.ts', 'tests/transform-kill.test.ts'];
 if (citusMissing) console.log(`citus tests skipped: ${citusMissing} (docs/scale-out.md says how to install it)`);
 
 export default defineConfig({
