@@ -50,9 +50,11 @@ interface LoopState {
 /** Run until `signal` aborts; returns once the transform in progress (if any) has returned. */
 export async function runTransformLoop(o: TransformLoopOptions): Promise<void> {
   let poked = false;
+  let lastPokeAt = 0;
   let wake: () => void = () => undefined;
   const poke = (): void => {
     poked = true;
+    lastPokeAt = Date.now();
     wake();
   };
   /** Resolves after `ms`, at abort, or (when `wakeable`) at the next poke. */
@@ -73,11 +75,9 @@ export async function runTransformLoop(o: TransformLoopOptions): Promise<void> {
     const quietMs = o.quietMs ?? 0;
     const deadline = Date.now() + Math.max(quietMs, o.fallbackMs);
     while (quietMs > 0 && !o.signal.aborted) {
-      poked = false;
-      const left = deadline - Date.now();
-      if (left <= 0) return;
-      await sleep(Math.min(quietMs, left), false);
-      if (!poked) return;
+      const end = Math.min(lastPokeAt + quietMs, deadline);
+      if (Date.now() >= end) return;
+      await sleep(end - Date.now(), false);
     }
   };
   const listener = new Listener({ config: o.config, channel: LOADS_CHANNEL, poke, log: o.log, signal: o.signal });
