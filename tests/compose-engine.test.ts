@@ -169,7 +169,7 @@ describe.skipIf(skipReason !== undefined)(`the compose stack under a Docker Engi
     );
     note(`up to transformed data (${files} files)`, seconds(transformed - started));
     const peaks = await stats.stop();
-    note('peak memory while loading (docker stats --no-stream, sampled)', `${Object.entries(peaks.peakMiB).map(([n, m]) => `${n.replace(p().name, '').replace(/^[-_]/, '')} ${m.toFixed(0)} MiB`).sort().join(', ')} (${peaks.samples} samples)`);
+    note('peak memory while loading (docker stats --no-stream, sampled)', `${Object.entries(peaks.peakMiB).filter(([, m]) => m > 0).map(([n, m]) => `${n.replace(p().name, '').replace(/^[-_]/, '')} ${m.toFixed(0)} MiB`).sort().join(', ')} (${peaks.samples} samples)`);
 
     await waitUntil('loader and transform healthy', () => allHealth('healthy', { loader: 1, transform: 1 }), describeStates);
     note('up to loader and transform healthy', seconds(Date.now() - started));
