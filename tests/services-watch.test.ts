@@ -3,13 +3,16 @@
  * real folder, the transform loop on a real PostgreSQL (NOTIFY from the meta.loads trigger, the fallback
  * check, coalescing, stopping). The real loader and transform under watch are in services.test.ts.
  */
-import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { openDatabase } from '../loader/db.js';
+import { bundledDataDir } from '../loader/paths.js';
 import { watchInbox, type InboxFile, type Outcome } from '../loader/watch/inbox.js';
+import { closeIdle, IDLE_MS, loadWithLoader } from '../loader/watch/load-adapter.js';
 import type { EventLog, Fields } from '../loader/watch/log.js';
 import { runTransformLoop } from '../loader/watch/transform-loop.js';
 import { pendingSql } from '../loader/watch/transform-service.js';
@@ -352,5 +355,43 @@ describe('transform loop', async () => {
     expect(busyLines()).toHaveLength(2);
     expect(events.map((e) => e.event).filter((e) => e === 'busy' || e === 'transformed')).toEqual(['busy', 'transformed', 'busy']);
     await processAll();
+  });
+});
+
+describe('the loader behind load --watch', async () => {
+  const test = await freshDatabase();
+  const backends = async (): Promise<number[]> =>
+    (await test.pool.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and application_name = 'retail-elt load' order by pid`)).rows.map((r) => r.pid);
+
+  it('keeps a file\'s connections for the next file while files follow one another, and closes them once idle', async () => {
+    const db = await openDatabase({ env: { DATABASE_URL: test.url }, migrate: false });
+    const { log } = recorder();
+    const signal = new AbortController().signal;
+    const files: InboxFile[] = readdirSync(bundledDataDir).sort().slice(0, 6).map((name) => {
+      const path = join(bundledDataDir, name);
+      const st = statSync(path);
+      return { name, path, size: st.size, mtimeMs: st.mtimeMs };
+    });
+    try {
+      const seen: number[][] = [];
+      for (const file of files) {
+        expect(await loadWithLoader(db, file, { signal, log })).toMatchObject({ event: 'loaded' });
+        seen.push(await backends());
+      }
+      // the same backends for every file: connected once, not three connections per file
+      expect(new Set(seen.map((pids) => pids.join(','))).size).toBe(1);
+      expect(seen[0]!.length).toBeGreaterThan(0);
+      expect((await loadWithLoader(db, files[0]!, { signal, log })).event).toBe('skipped');
+      await until(async () => (await backends()).length === 0, `idle connections closed after ${IDLE_MS} ms`);
+      // and the next file after a pause starts on new ones
+      const again = { ...files[0]!, path: join(tempDir(), 'again.csv.gz') };
+      writeFileSync(again.path, 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\nX1,S1,d,1,2011-01-01 10:00:00,1.00,12345.0,United Kingdom\n');
+      expect(await loadWithLoader(db, again, { signal, log })).toMatchObject({ event: 'loaded' });
+      expect((await backends()).some((pid) => seen[0]!.includes(pid))).toBe(false);
+    } finally {
+      await closeIdle(db);
+      await db.close();
+    }
+    expect(await backends()).toEqual([]);
   });
 });
