@@ -63,7 +63,8 @@ describe('watch arguments', () => {
     const s = parseWatchArgs('load', ['--watch', '/inbox', '--json', '--jobs=3'], { WATCH_POLL_SECONDS: '0.25', WATCH_GRACE_SECONDS: '8' });
     expect(s).toMatchObject({ dir: '/inbox', json: true, jobs: 3, pollMs: 250, graceMs: 8000, settleMs: 2000, fallbackMs: 60_000, retryMs: 30_000 });
     expect(parseWatchArgs('load', ['--watch=/x'], {}).dir).toBe('/x');
-    expect(parseWatchArgs('transform', ['--json', '--watch'], { WATCH_FALLBACK_SECONDS: '5' })).toMatchObject({ json: true, fallbackMs: 5000 });
+    expect(parseWatchArgs('transform', ['--json', '--watch'], { WATCH_FALLBACK_SECONDS: '5' })).toMatchObject({ json: true, fallbackMs: 5000, quietMs: 2000 });
+    expect(parseWatchArgs('transform', ['--watch'], { WATCH_QUIET_SECONDS: '0.5' }).quietMs).toBe(500);
   });
 
   it('refuses what watch mode does not take, with the usage', () => {

@@ -3,13 +3,16 @@
  * real folder, the transform loop on a real PostgreSQL (NOTIFY from the meta.loads trigger, the fallback
  * check, coalescing, stopping). The real loader and transform under watch are in services.test.ts.
  */
-import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { openDatabase } from '../loader/db.js';
+import { bundledDataDir } from '../loader/paths.js';
 import { watchInbox, type InboxFile, type Outcome } from '../loader/watch/inbox.js';
+import { closeIdle, IDLE_MS, loadWithLoader } from '../loader/watch/load-adapter.js';
 import type { EventLog, Fields } from '../loader/watch/log.js';
 import { runTransformLoop } from '../loader/watch/transform-loop.js';
 import { pendingSql } from '../loader/watch/transform-service.js';
@@ -263,5 +266,132 @@ describe('transform loop', async () => {
     await loop;
     expect(events.find((e) => e.event === 'transform_failed')?.fields.error).toBe('sql/020_x.sql: division by zero');
     expect(await pending()).toBe(false);
+  });
+  it('waits until loads stop completing (WATCH_QUIET_SECONDS), so a burst of files is one run; a steady stream still runs within the fallback time', async () => {
+    const runs: number[][] = [];
+    const { log, events } = recorder();
+    const controller = new AbortController();
+    const loop = runTransformLoop({
+      config: { connectionString: db.url },
+      pending,
+      transform: async () => {
+        runs.push(await processAll());
+        return { event: 'transformed' };
+      },
+      fallbackMs: 3_600_000,
+      quietMs: 1_500,
+      log,
+      signal: controller.signal,
+    });
+    await until(() => runs.length === 1 && events.some((e) => e.event === 'listening'), 'started');
+    const burst: number[] = [];
+    for (let i = 0; i < 6; i++) burst.push(await completeLoad());
+    await until(async () => runs.length === 2 && !(await pending()), 'the run after the burst');
+    expect(runs[1]).toEqual(burst); // one run for the six, not one per notification
+    controller.abort();
+    await loop;
+    expect(events.find((e) => e.event === 'watching')?.fields).toMatchObject({ quiet_seconds: 1.5 });
+
+    // loads every 100 ms never leave 400 ms of quiet: the wait ends at the fallback time (1 s) all the same
+    const streamRuns: number[][] = [];
+    const stream = new AbortController();
+    const streaming = runTransformLoop({
+      config: { connectionString: db.url },
+      pending,
+      transform: async () => {
+        streamRuns.push(await processAll());
+        return { event: 'transformed' };
+      },
+      fallbackMs: 1_000,
+      quietMs: 400,
+      log: () => undefined,
+      signal: stream.signal,
+    });
+    await until(() => streamRuns.length === 1, 'start-up run');
+    const stopAt = Date.now() + 4_000;
+    while (Date.now() < stopAt) {
+      await completeLoad();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const duringStream = streamRuns.length;
+    stream.abort();
+    await streaming;
+    expect(duringStream, 'runs while loads kept completing (the start-up run included)').toBeGreaterThanOrEqual(2);
+    await processAll();
+  });
+
+  it('as a standby (another transform holds the lock) says busy once, and again only after it ran in between', async () => {
+    const { log, events } = recorder();
+    const controller = new AbortController();
+    let mode: 'busy' | 'run' = 'busy';
+    let calls = 0;
+    await completeLoad(); // pending work: a standby is woken by every check and finds the lock taken
+    const loop = runTransformLoop({
+      config: { connectionString: db.url },
+      pending,
+      transform: async () => {
+        calls += 1;
+        if (mode === 'busy') return { event: 'busy', fields: { reason: 'another transform holds the lock: this one is on standby' } };
+        await processAll();
+        return { event: 'transformed' };
+      },
+      fallbackMs: 20,
+      log,
+      signal: controller.signal,
+    });
+    const busyLines = () => events.filter((e) => e.event === 'busy');
+    await until(() => calls >= 20, 'twenty busy attempts');
+    expect(busyLines()).toHaveLength(1);
+    expect(busyLines()[0]!.fields).toMatchObject({ reason: 'another transform holds the lock: this one is on standby' });
+    mode = 'run';
+    await completeLoad();
+    await until(() => events.some((e) => e.event === 'transformed'), 'this instance runs');
+    mode = 'busy';
+    await completeLoad();
+    const before = calls;
+    await until(() => calls >= before + 20, 'twenty more busy attempts');
+    controller.abort();
+    await loop;
+    expect(busyLines()).toHaveLength(2);
+    expect(events.map((e) => e.event).filter((e) => e === 'busy' || e === 'transformed')).toEqual(['busy', 'transformed', 'busy']);
+    await processAll();
+  });
+});
+
+describe('the loader behind load --watch', async () => {
+  const test = await freshDatabase();
+  const backends = async (): Promise<number[]> =>
+    (await test.pool.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and application_name = 'retail-elt load' order by pid`)).rows.map((r) => r.pid);
+
+  it('keeps a file\'s connections for the next file while files follow one another, and closes them once idle', async () => {
+    const db = await openDatabase({ env: { DATABASE_URL: test.url }, migrate: false });
+    const { log } = recorder();
+    const signal = new AbortController().signal;
+    const files: InboxFile[] = readdirSync(bundledDataDir).sort().slice(0, 6).map((name) => {
+      const path = join(bundledDataDir, name);
+      const st = statSync(path);
+      return { name, path, size: st.size, mtimeMs: st.mtimeMs };
+    });
+    try {
+      const seen: number[][] = [];
+      for (const file of files) {
+        expect(await loadWithLoader(db, file, { signal, log })).toMatchObject({ event: 'loaded' });
+        seen.push(await backends());
+      }
+      // the same backends for every file: connected once, not three connections per file
+      expect(new Set(seen.map((pids) => pids.join(','))).size).toBe(1);
+      expect(seen[0]!.length).toBeGreaterThan(0);
+      expect((await loadWithLoader(db, files[0]!, { signal, log })).event).toBe('skipped');
+      await until(async () => (await backends()).length === 0, `idle connections closed after ${IDLE_MS} ms`);
+      // and the next file after a pause starts on new ones
+      const again = { ...files[0]!, path: join(tempDir(), 'again.csv.gz') };
+      writeFileSync(again.path, 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\nX1,S1,d,1,2011-01-01 10:00:00,1.00,12345.0,United Kingdom\n');
+      expect(await loadWithLoader(db, again, { signal, log })).toMatchObject({ event: 'loaded' });
+      expect((await backends()).some((pid) => seen[0]!.includes(pid))).toBe(false);
+    } finally {
+      await closeIdle(db);
+      await db.close();
+    }
+    expect(await backends()).toEqual([]);
   });
 });

@@ -13,8 +13,8 @@ runMain('load', async () => {
   // --watch DIR: the long-running service (loader/watch/)
   // (imported only then: a one-shot load starts faster)
   if (wantsWatch(process.argv.slice(2))) {
-    const [{ runLoadWatch }, { loadWithLoader }] = await Promise.all([import('../watch/load-service.js'), import('../watch/load-adapter.js')]);
-    return runLoadWatch(process.argv.slice(2), loadWithLoader);
+    const [{ runLoadWatch }, { loadWithLoader, closeIdle }] = await Promise.all([import('../watch/load-service.js'), import('../watch/load-adapter.js')]);
+    return runLoadWatch(process.argv.slice(2), loadWithLoader, { beforeClose: closeIdle });
   }
   const args = parseLoadArgs(process.argv.slice(2));
   if (args.help) return void console.log(loadUsage);

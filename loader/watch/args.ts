@@ -11,6 +11,8 @@ export interface WatchSettings {
   settleMs: number;
   retryMs: number;
   fallbackMs: number;
+  /** how long no load may complete before the transform runs (transform only; at most fallbackMs after the first) */
+  quietMs: number;
   graceMs: number;
   heartbeatMs: number;
   /** where the heartbeat goes (HEARTBEAT_FILE; none when unset) */
@@ -30,6 +32,7 @@ const timings = [
   ['settleMs', 'WATCH_SETTLE_SECONDS', 2],
   ['retryMs', 'WATCH_RETRY_SECONDS', 30],
   ['fallbackMs', 'WATCH_FALLBACK_SECONDS', 60],
+  ['quietMs', 'WATCH_QUIET_SECONDS', 2],
   ['graceMs', 'WATCH_GRACE_SECONDS', 5],
   ['heartbeatMs', 'WATCH_HEARTBEAT_SECONDS', 10],
 ] as const;

@@ -35,6 +35,8 @@ async function assertDirectory(dir: string): Promise<void> {
 export interface LoadWatchOptions {
   env?: NodeJS.ProcessEnv;
   log?: EventLog;
+  /** runs before the database is closed at the end (the adapter closes the connections it kept) */
+  beforeClose?: (db: Database) => Promise<void>;
 }
 
 export async function runLoadWatch(argv: readonly string[], loadOne: LoadOne, options: LoadWatchOptions = {}): Promise<number> {
@@ -75,6 +77,7 @@ export async function runLoadWatch(argv: readonly string[], loadOne: LoadOne, op
     return 0;
   } finally {
     await heartbeat?.stop();
+    if (db) await options.beforeClose?.(db);
     await db?.close();
     termination.dispose();
   }

@@ -21,7 +21,7 @@ export const transformWithRunner: TransformOnce = async (db) => {
     };
   } catch (err) {
     // another instance holds the lock: it does the work; this one looks again at its next wake-up
-    if ((err as { exitCode?: unknown }).exitCode === EXIT.busy) return { event: 'busy', fields: { reason: 'another transform is running' } };
+    if ((err as { exitCode?: unknown }).exitCode === EXIT.busy) return { event: 'busy', fields: { reason: 'another transform holds the lock: this one is on standby' } };
     throw err;
   }
 };

@@ -55,6 +55,7 @@ export async function runTransformWatch(argv: readonly string[], transformOnce: 
       pending: async () => (await opened.pool.query<{ is_pending: boolean }>(pendingSql)).rows[0]?.is_pending ?? true,
       transform: (signal) => transformOnce(opened, signal),
       fallbackMs: s.fallbackMs,
+      quietMs: s.quietMs,
       log,
       signal: termination.signal,
     });
