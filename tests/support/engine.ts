@@ -25,13 +25,15 @@ function clientEnv(): NodeJS.ProcessEnv {
 
 /** Does a Docker Engine answer (`docker info`)? If not, why, in one line. */
 export function engineStatus(): { ok: true; version: string } | { ok: false; reason: string } {
-  const info = spawnSync(dockerCli, ['info', '--format', '{{.ServerVersion}}'], { env: clientEnv(), encoding: 'utf8', timeout: 20_000 });
+  const info = spawnSync(dockerCli, ['info'], { env: clientEnv(), encoding: 'utf8', timeout: 20_000 });
   if (info.error) return { ok: false, reason: `no docker client (${dockerCli}: ${(info.error as NodeJS.ErrnoException).code ?? info.error.message})` };
-  if (info.status !== 0 || !info.stdout.trim()) {
-    const why = (info.stderr || info.stdout).split('\n').map((l) => l.trim()).find((l) => l && !/^WARNING/.test(l)) ?? `exit ${info.status}`;
+  if (info.status !== 0) {
+    // the client prints the server's error among its own info (stdout), and a summary on stderr
+    const lines = `${info.stdout}\n${info.stderr}`.split('\n').map((l) => l.trim().replace(/^ERROR:\s*/, ''));
+    const why = lines.find((l) => /cannot connect|error during connect|permission denied|no such host|connection refused/i.test(l)) ?? lines.find((l) => l && !/^WARNING/.test(l)) ?? `exit ${info.status}`;
     return { ok: false, reason: `no Docker Engine answers \`docker info\` (${why})` };
   }
-  return { ok: true, version: info.stdout.trim() };
+  return { ok: true, version: /Server Version:\s*(\S+)/.exec(info.stdout)?.[1] ?? 'unknown' };
 }
 
 /** The compose client to drive: `docker compose` (v2) when the plugin is there, else `docker-compose` (1.29). */
