@@ -1,20 +1,14 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { defineConfig } from 'vitest/config';
+
+import { citusMissing } from './tests/support/citus-available.js';
 
 // The Citus project: the same tests of the JSON and API loads and of the transform (the bundled figures,
 // incremental = full, a killed run)
 // and tests/citus.test.ts, on a coordinator and two workers started from Debian's PostgreSQL 15 with Citus
 // (tests/support/citus-cluster.ts). Where Citus is not installed it is left out, and said so in one line.
-const citusBin = process.env.CITUS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-const citusMissing = !existsSync(join(citusBin, 'pg_ctl'))
-  ? `no PostgreSQL 15 server in ${citusBin}`
-  : !existsSync(join(citusBin, '..', 'lib', 'citus.so'))
-    ? `Citus is not installed into ${join(citusBin, '..')}`
-    : undefined;
+const missing = citusMissing();
 const citusFiles = ['tests/citus.test.ts', 'tests/load-json.test.ts', 'tests/load-api.test.ts', 'tests/transform-dataset.test.ts', 'tests/transform-incremental.test.ts', 'tests/transform-kill.test.ts'];
-if (citusMissing) console.log(`citus tests skipped: ${citusMissing} (docs/scale-out.md says how to install it)`);
+if (missing) console.log(`citus tests skipped: ${missing} (docs/scale-out.md says how to install it)`);
 
 export default defineConfig({
   test: {
@@ -32,7 +26,7 @@ export default defineConfig({
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },
-      ...(citusMissing
+      ...(missing
         ? []
         : [
             {

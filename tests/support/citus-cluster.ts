@@ -4,7 +4,6 @@
  * the way the embedded server is: initdb into a temporary folder, run as the user postgres when we are
  * root, trust auth on 127.0.0.1 only, free ports. Stopped and removed at the end of the run.
  */
-import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,16 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 import { run, serverUser } from '../../loader/embedded.js';
-
-export const citusBin = process.env.CITUS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-
-/** Why the Citus tests cannot run here, or undefined when they can. */
-export function citusMissing(): string | undefined {
-  if (!existsSync(join(citusBin, 'pg_ctl'))) return `no PostgreSQL server binaries in ${citusBin} (apt-get install postgresql-15, then Citus: see docs/scale-out.md)`;
-  const lib = join(citusBin, '..', 'lib', 'citus.so');
-  if (!existsSync(lib)) return `Citus is not installed into ${join(citusBin, '..')} (no ${lib}: see docs/scale-out.md)`;
-  return undefined;
-}
+import { citusBin } from './citus-available.js';
 
 export interface CitusCluster {
   /** the coordinator's postgres database, as the superuser */
