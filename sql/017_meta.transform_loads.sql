@@ -57,7 +57,7 @@ with
 
 moves as (
     select delta.load_id, delta.sign as clean_change, 0 as duplicate_change
-    from pg_temp.transform_delta as delta
+    from pg_temp.transform_changes as delta
     union all
     select placed.load_id, 0, 1
     from pg_temp.transform_placed as placed
@@ -76,7 +76,8 @@ changes as (
         sum(moves.clean_change) as rows_clean,
         sum(moves.duplicate_change) as rows_duplicate
     from moves
-    where moves.load_id <> all((select current_setting('transform.batch_load_ids')::bigint[])::bigint[])
+    -- a hashed subplan: one probe per row, never a search of the batch's array per row (rows × loads)
+    where moves.load_id not in (select unnest((select current_setting('transform.batch_load_ids')::bigint[])))
     group by moves.load_id
 )
 
