@@ -76,9 +76,12 @@ ranked as (
     from candidates
     where candidates.row_hash in (select shared_hashes.row_hash from shared_hashes)
     union all
+    -- a row with no copy in the run is placed apart from being kept only when it matches a row in core: when
+    -- nothing matched (a full rebuild, and most days) this branch is not read at all (a one-time filter)
     select candidates.*, false as is_copy
     from candidates
-    where candidates.row_hash not in (select shared_hashes.row_hash from shared_hashes)
+    where exists (select from pg_temp.transform_matches)
+        and candidates.row_hash not in (select shared_hashes.row_hash from shared_hashes)
 ),
 
 matched as (

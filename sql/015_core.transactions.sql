@@ -1,11 +1,16 @@
 -- core.transactions: the kept rows (data contract §3). Every row this run places (the batch's clean rows and
 -- the promoted copies, 013) comes in unless 014 lists it as a duplicate; the rows in core that a late,
 -- earlier load takes over from (014's take_over) go out, to core.duplicates (016). Every row that comes or
--- goes is written to pg_temp.transform_delta (sign +1 or -1), from which the summaries (020-032) change.
+-- goes is written to pg_temp.transform_changes (sign +1 or -1), from which the summaries (020-032) change.
 -- A full rebuild (core emptied by the runner, its indexes built again after this file:
--- loader/transform/bulk.ts) inserts in bulk and leaves the delta empty: the summaries then read every row
--- that came in. A statement marked `-- when: full` runs only then, `-- when: incremental` only otherwise.
-create temp table transform_delta (sign integer not null, like core.transactions) on commit drop;
+-- loader/transform/bulk.ts) writes every row that comes in to the changes first (all +1, from the run's own
+-- tables, never core read back: on Citus a summary's MERGE then reads no distributed table), and inserts
+-- core from them in bulk. A statement marked `-- when: full` runs only then, `-- when: incremental` only
+-- otherwise.
+--
+-- pg_temp.transform_changes is a table, written once and analyzed: the nine summary statements that read it
+-- scan it, rather than each evaluating the placed rows less the duplicates again.
+create temp table transform_changes (sign integer not null, like core.transactions) on commit drop;
 
 create temp table transform_displaced (like core.transactions) on commit drop;
 
@@ -41,11 +46,11 @@ inserted as (
     returning *
 )
 
-insert into pg_temp.transform_delta
+insert into pg_temp.transform_changes
 select 1, inserted.* from inserted;
 
 -- when: incremental
-insert into pg_temp.transform_delta
+insert into pg_temp.transform_changes
 select -1, removed.load_id, removed.line_no, removed.invoice_no, removed.stock_code, removed.description,
     removed.quantity, removed.invoice_date, removed.unit_price, removed.customer_id, removed.country,
     removed.line_amount, removed.line_kind, removed.row_hash
@@ -56,36 +61,23 @@ select -1, displaced.*
 from pg_temp.transform_displaced as displaced;
 
 -- when: full
-insert into core.transactions (
-    load_id, line_no, invoice_no, stock_code, description, quantity,
-    invoice_date, unit_price, customer_id, country, line_amount, line_kind, row_hash
-)
-select candidates.*
+insert into pg_temp.transform_changes
+select 1, candidates.*
 from pg_temp.transform_candidates as candidates
 where not exists (
     select from pg_temp.transform_placed as placed
     where placed.load_id = candidates.load_id and placed.line_no = candidates.line_no and placed.fate = 'duplicate'
 );
 
--- pg_temp.transform_changes: what the summaries change by: the delta, or in a full rebuild every row that
--- came in (every one +1: the rows placed less the duplicates, as inserted above). It reads the run's own
--- tables, never core: on Citus a summary's MERGE then reads no distributed table. A temporary view: it goes
--- at commit with the tables it reads.
-create temp view transform_changes as
+-- when: full
+insert into core.transactions (
+    load_id, line_no, invoice_no, stock_code, description, quantity,
+    invoice_date, unit_price, customer_id, country, line_amount, line_kind, row_hash
+)
 select
-    1 as sign, candidates.load_id, candidates.line_no, candidates.invoice_no, candidates.stock_code,
-    candidates.description, candidates.quantity, candidates.invoice_date, candidates.unit_price,
-    candidates.customer_id, candidates.country, candidates.line_amount, candidates.line_kind, candidates.row_hash
-from pg_temp.transform_candidates as candidates
-where (select current_setting('transform.is_full')::boolean)
-    and not exists (
-        select from pg_temp.transform_placed as placed
-        where placed.load_id = candidates.load_id and placed.line_no = candidates.line_no and placed.fate = 'duplicate'
-    )
-union all
-select
-    delta.sign, delta.load_id, delta.line_no, delta.invoice_no, delta.stock_code, delta.description,
-    delta.quantity, delta.invoice_date, delta.unit_price, delta.customer_id, delta.country, delta.line_amount,
-    delta.line_kind, delta.row_hash
-from pg_temp.transform_delta as delta
-where not (select current_setting('transform.is_full')::boolean);
+    changes.load_id, changes.line_no, changes.invoice_no, changes.stock_code, changes.description,
+    changes.quantity, changes.invoice_date, changes.unit_price, changes.customer_id, changes.country,
+    changes.line_amount, changes.line_kind, changes.row_hash
+from pg_temp.transform_changes as changes;
+
+analyze pg_temp.transform_changes;

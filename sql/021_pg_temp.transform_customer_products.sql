@@ -2,18 +2,20 @@
 -- touch, and whether it appeared (+1) or left (-1): a customer's distinct_products (030) and a product's
 -- customers (031) change by these. The pair's lines in core after the run are counted through the partial
 -- index transactions_sale_customer_id_stock_code; before the run they were that count less the change.
--- In a full rebuild every pair is new (the changes are every row that came in), so nothing is counted.
+-- In a full rebuild every pair is new (the changes are every row that came in): nothing is counted in core,
+-- and the table holds the sums instead of the pairs (the last statement).
 
--- pg_temp.transform_customer_product_lines: the sale lines in core after the run of each pair the changes touch. None in a full
--- rebuild (every pair is new). The pairs are a table of their own (empty in a full rebuild), joined to core
--- rather than probed by a subquery per pair: on Citus the pairs go to the workers, each counting over its own
--- shards, and the last statement reads no distributed table.
+-- pg_temp.transform_customer_product_lines: the sale lines in core after the run of each pair the changes
+-- touch. The pairs are a table of their own, joined to core rather than probed by a subquery per pair: on
+-- Citus the pairs go to the workers, each counting over its own shards, and the insert below reads no
+-- distributed table. Not made in a full rebuild.
+-- when: incremental
 create temp table transform_customer_product_probes on commit drop as
 select distinct changes.customer_id, changes.stock_code
 from pg_temp.transform_changes as changes
-where changes.line_kind = 'sale' and changes.customer_id is not null
-    and not (select current_setting('transform.is_full')::boolean);
+where changes.line_kind = 'sale' and changes.customer_id is not null;
 
+-- when: incremental
 create temp table transform_customer_product_lines on commit drop as
 select transactions.customer_id, transactions.stock_code, count(*) as lines
 from core.transactions as transactions
@@ -22,7 +24,10 @@ inner join pg_temp.transform_customer_product_probes as probes
 where transactions.line_kind = 'sale' and transactions.customer_id is not null
 group by transactions.customer_id, transactions.stock_code;
 
-create temp table transform_customer_products on commit drop as
+create temp table transform_customer_products (customer_id integer, stock_code text, pair_change integer not null) on commit drop;
+
+-- when: incremental
+insert into pg_temp.transform_customer_products
 with
 
 change as (
@@ -38,10 +43,7 @@ change as (
 counted as (
     select
         change.*,
-        case
-            when (select current_setting('transform.is_full')::boolean) then change.lines
-            else coalesce(after.lines, 0)
-        end as lines_after
+        coalesce(after.lines, 0) as lines_after
     from change
     left join pg_temp.transform_customer_product_lines as after on after.customer_id = change.customer_id and after.stock_code = change.stock_code
 ),
@@ -56,3 +58,25 @@ final as (
 
 select * from final
 where final.pair_change <> 0;
+
+-- when: full
+-- Every pair is new: the pairs are counted per customer and per product at once, a row per customer
+-- (stock_code null: its distinct products, for 030) and one per product (customer_id null: its customers,
+-- for 031), rather than listed one row per pair (~300,000 at 1M lines) for 030 and 031 to add up.
+insert into pg_temp.transform_customer_products (customer_id, stock_code, pair_change)
+with
+
+pairs as (
+    select changes.customer_id, changes.stock_code
+    from pg_temp.transform_changes as changes
+    where changes.line_kind = 'sale' and changes.customer_id is not null
+    group by changes.customer_id, changes.stock_code
+)
+
+select pairs.customer_id, null, count(*)
+from pairs
+group by pairs.customer_id
+union all
+select null, pairs.stock_code, count(*)
+from pairs
+group by pairs.stock_code;

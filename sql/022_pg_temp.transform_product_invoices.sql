@@ -2,18 +2,20 @@
 -- touch, and whether it appeared (+1) or left (-1): a product's orders (031) change by these. The pair's
 -- lines in core after the run are counted through the partial index transactions_sale_stock_code_invoice_no;
 -- before the run they were that count less the change.
--- In a full rebuild every pair is new (the changes are every row that came in), so nothing is counted.
+-- In a full rebuild every pair is new (the changes are every row that came in): nothing is counted in core,
+-- and the table holds the sums instead of the pairs (the last statement).
 
--- pg_temp.transform_product_invoice_lines: the sale lines in core after the run of each pair the changes touch. None in a full
--- rebuild (every pair is new). The pairs are a table of their own (empty in a full rebuild), joined to core
--- rather than probed by a subquery per pair: on Citus the pairs go to the workers, each counting over its own
--- shards, and the last statement reads no distributed table.
+-- pg_temp.transform_product_invoice_lines: the sale lines in core after the run of each pair the changes
+-- touch. The pairs are a table of their own, joined to core rather than probed by a subquery per pair: on
+-- Citus the pairs go to the workers, each counting over its own shards, and the insert below reads no
+-- distributed table. Not made in a full rebuild.
+-- when: incremental
 create temp table transform_product_invoice_probes on commit drop as
 select distinct changes.stock_code, changes.invoice_no
 from pg_temp.transform_changes as changes
-where changes.line_kind = 'sale'
-    and not (select current_setting('transform.is_full')::boolean);
+where changes.line_kind = 'sale';
 
+-- when: incremental
 create temp table transform_product_invoice_lines on commit drop as
 select transactions.stock_code, transactions.invoice_no, count(*) as lines
 from core.transactions as transactions
@@ -22,7 +24,10 @@ inner join pg_temp.transform_product_invoice_probes as probes
 where transactions.line_kind = 'sale'
 group by transactions.stock_code, transactions.invoice_no;
 
-create temp table transform_product_invoices on commit drop as
+create temp table transform_product_invoices (stock_code text, invoice_no text, pair_change integer not null) on commit drop;
+
+-- when: incremental
+insert into pg_temp.transform_product_invoices
 with
 
 change as (
@@ -38,10 +43,7 @@ change as (
 counted as (
     select
         change.*,
-        case
-            when (select current_setting('transform.is_full')::boolean) then change.lines
-            else coalesce(after.lines, 0)
-        end as lines_after
+        coalesce(after.lines, 0) as lines_after
     from change
     left join pg_temp.transform_product_invoice_lines as after on after.stock_code = change.stock_code and after.invoice_no = change.invoice_no
 ),
@@ -56,3 +58,20 @@ final as (
 
 select * from final
 where final.pair_change <> 0;
+
+-- when: full
+-- Every pair is new: the pairs are counted per product (invoice_no null: its orders, for 031), rather than
+-- listed one row per pair (nearly one per sale line) for 031 to add up.
+insert into pg_temp.transform_product_invoices (stock_code, invoice_no, pair_change)
+with
+
+pairs as (
+    select changes.stock_code, changes.invoice_no
+    from pg_temp.transform_changes as changes
+    where changes.line_kind = 'sale'
+    group by changes.stock_code, changes.invoice_no
+)
+
+select pairs.stock_code, null, count(*)
+from pairs
+group by pairs.stock_code;

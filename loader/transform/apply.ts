@@ -30,6 +30,11 @@ function isPgError(err: unknown): err is PgErrorFields & Error {
   return typeof (err as { code?: unknown })?.code === 'string' && typeof (err as { severity?: unknown }).severity === 'string';
 }
 
+/** The statement is a plain insert into one of the run's temporary tables (leading comments aside). */
+function intoTemp(text: string): boolean {
+  return /^insert\s+into\s+pg_temp\./i.test(text.replace(/^(\s*--[^\n]*\n|\s+)*/, ''));
+}
+
 /** Run every statement of the file; a failure becomes a UserError naming file, line, column, with a caret. */
 async function runStatements(c: ClientBase, f: SqlFile, full: boolean): Promise<number> {
   let rows = 0;
@@ -38,7 +43,8 @@ async function runStatements(c: ClientBase, f: SqlFile, full: boolean): Promise<
     if (when && when !== (full ? 'full' : 'incremental')) continue;
     try {
       const r = await c.query(statement.text);
-      if (/^(INSERT|UPDATE|DELETE|MERGE)$/.test(r.command)) rows += r.rowCount ?? 0; // rows written to tables, not temp copies
+      // rows written to tables, not the run's own copies (a plain insert into a pg_temp table)
+      if (/^(INSERT|UPDATE|DELETE|MERGE)$/.test(r.command) && !intoTemp(statement.text)) rows += r.rowCount ?? 0;
     } catch (err) {
       if (!isPgError(err)) throw err;
       throw new UserError(formatSqlError(f.file, f.text, statement, err), EXIT.failed);
