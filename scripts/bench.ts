@@ -16,7 +16,7 @@ import { runMain } from '../loader/cli/main.js';
 import { UserError } from '../loader/errors.js';
 import { openBenchServer } from '../loader/bench/server.js';
 import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, runLabel, type Contender, type PipelineFiles, type Shape, type Step } from '../loader/bench/steps.js';
-import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, suiteOf, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
+import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, stageLine, suiteOf, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
 import { projectRoot } from '../loader/paths.js';
@@ -100,6 +100,7 @@ runMain('bench', async () => {
       // psql and pgloader: the floor, of the same rows in one file; then our pipeline on each shape
       const floorSamples = emptySamples();
       const bySamples = new Map<Shape, ShapeSamples>(args.shapes.map((sh) => [sh, emptySamples()]));
+      const fullStages = new Map<Shape, Record<string, number>[]>(args.shapes.map((sh) => [sh, []]));
       const notes: Partial<Record<Step, string>> = {};
       const shapeNotes = new Map<Shape, Partial<Record<Step, string>>>(args.shapes.map((sh) => [sh, {}]));
       if (!psql) notes['psql \\copy'] = 'not installed';
@@ -137,6 +138,7 @@ runMain('bench', async () => {
             const p = await pipeline(server, filesOf(r.shape), hasTransform && !n['transform --full'], args.runAs);
             samples['npm run load'].push({ ...p.load, rep });
             if (p.full) samples['transform --full'].push({ ...p.full, rep });
+            if (p.fullStages) fullStages.get(r.shape)!.push(p.fullStages);
             if (p.incremental) samples['transform (incremental, +1 day)'].push({ ...p.incremental, rep });
             if (p.late) samples['transform (late old day)'].push({ ...p.late, rep });
             if (p.force) samples['transform (--force of a day)'].push({ ...p.force, rep });
@@ -161,6 +163,8 @@ runMain('bench', async () => {
         const tableRows: Row[] = steps.map((s) => ({ contender: s, rows: DAY_STEPS.includes(s) ? (s === 'transform (late old day)' ? gen.lateManifest.expected.rows_read : gen.dayRows) : rows, summary: n[s]?.startsWith('failed') ? null : summarize(samples[s]), pairRatio: DAY_STEPS.includes(s) ? null : pairRatio(samples[s], samples['psql \\copy']), note: n[s] }));
         const label = runLabel(shape, args.runAs, loadsOf(shape));
         console.log(`\n${rows.toLocaleString('en-US')} rows, ${label} (${args.reps} run(s) each, alternated; psql and pgloader: the same rows in one file; incremental: ${gen.dayRows.toLocaleString('en-US')} rows onto the history)\n${table(tableRows, floor)}\n`);
+        const stages = stageLine(fullStages.get(shape)!);
+        if (stages) console.log(`where transform --full's time goes (median of each stage, from meta.transform_runs.files): ${stages}\n`);
         const reached = goals(tableRows, floor, {
           incrementalOfFull: pairRatio(samples['transform (incremental, +1 day)'], samples['transform --full']),
           lateOfIncremental: pairRatio(samples['transform (late old day)'], samples['transform (incremental, +1 day)']),
@@ -168,7 +172,7 @@ runMain('bench', async () => {
         });
         console.log(`goals at ${rows.toLocaleString('en-US')} rows, ${label} (ratios: median of the pairs with psql):\n${goalLines(reached)}\n`);
         fullMedians.set(shape, tableRows.find((t) => t.contender === 'transform --full')?.summary?.median ?? null);
-        results.push({ rows, shape, runAs: args.runAs, loads: loadsOf(shape), dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes: n });
+        results.push({ rows, shape, runAs: args.runAs, loads: loadsOf(shape), dayRows: gen.dayRows, floorSeconds: floor, steps: tableRows, goals: reached, samples, notes: n, fullStages: fullStages.get(shape)! });
       }
       const [one, daily] = [fullMedians.get('one file'), fullMedians.get('daily files')];
       if (one && daily) console.log(`goal at ${rows.toLocaleString('en-US')} rows, across shapes:\n${goalLines([{ goal: 'transform --full over daily files ≤ 1.15 × over one file (medians)', value: `${(daily / one).toFixed(2)} ×`, met: daily / one <= 1.15 }])}\n`);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { measure } from '../loader/bench/measure.js';
-import { goals, incrementalExponent, median, pairRatio, parseBenchArgs, rotation, scaling, summarize, table } from '../loader/bench/stats.js';
+import { goals, incrementalExponent, median, pairRatio, parseBenchArgs, rotation, scaling, stageLine, stageTimes, summarize, table } from '../loader/bench/stats.js';
 
 describe('bench statistics', () => {
   it('takes the median of odd and even samples', () => {
@@ -94,6 +94,38 @@ describe('bench goals', () => {
     const load = [{ seconds: 1, peakRssMb: null, rep: 0 }, { seconds: 4, peakRssMb: null, rep: 1 }, { seconds: 3, peakRssMb: null, rep: 2 }];
     expect(pairRatio(load, psql)).toBe(0.5); // ratios 0.5, 0.5, 0.75
     expect(pairRatio(load, [])).toBeNull();
+  });
+});
+
+describe('bench stages of a full rebuild', () => {
+  it('adds up the files of a run by stage, and prints the median of each with its share', () => {
+    const files = [
+      { file: 'sql/001_pg_temp.transform_staged.sql', ms: 100 },
+      { file: 'sql/010_pg_temp.transform_parsed.sql', ms: 300 },
+      { file: 'sql/015_core.transactions.sql', ms: 500 },
+      { file: 'sql/017_meta.transform_loads.sql', ms: 50 },
+      { file: 'sql/022_pg_temp.transform_product_invoices.sql', ms: 200 },
+      { file: 'sql/031_core.products.sql', ms: 150 },
+      { file: 'sql/100_features.customer_features.sql', ms: 20 },
+      { file: 'sql/300_features.training_set.sql', ms: 5 },
+    ];
+    const one = stageTimes(files);
+    expect(one).toEqual({
+      'parse 001-010': 400,
+      'quarantine, dedup, core and its index builds 011-016': 500,
+      'accounting 017': 50,
+      'summaries 020-025': 200,
+      'entities 030-032': 150,
+      'publish 100+': 25,
+    });
+    const other = stageTimes(files.map((f) => ({ ...f, ms: f.ms * 3 })));
+    const third = stageTimes(files.map((f) => ({ ...f, ms: f.ms * 2 })));
+    // the median of 1×, 2× and 3× is 2×; shares of the sum of medians (2,650 ms)
+    expect(stageLine([one, other, third])).toBe(
+      'parse 001-010 0.80 s (30 %), quarantine, dedup, core and its index builds 011-016 1.00 s (38 %), accounting 017 0.10 s (4 %), ' +
+        'summaries 020-025 0.40 s (15 %), entities 030-032 0.30 s (11 %), publish 100+ 0.05 s (2 %)',
+    );
+    expect(stageLine([])).toBe('');
   });
 });
 

@@ -230,3 +230,34 @@ export function incrementalExponent(sizes: { rows: number; steps: Row[] }[]): Go
 export function goalLines(list: Goal[]): string {
   return list.map((g) => `  ${g.met === null ? '-   ' : g.met ? 'met ' : 'MISS'}  ${g.goal}: ${g.value}`).join('\n');
 }
+
+/** the stages of a transform, by the number that starts a sql/ file's name (docs/transform.md) */
+const STAGES: [number, string][] = [
+  [11, 'parse 001-010'],
+  [17, 'quarantine, dedup, core and its index builds 011-016'],
+  [20, 'accounting 017'],
+  [30, 'summaries 020-025'],
+  [100, 'entities 030-032'],
+  [Infinity, 'publish 100+'],
+];
+
+/** A transform run's files (meta.transform_runs.files) added up by stage, in ms. */
+export function stageTimes(files: { file: string; ms: number }[]): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(STAGES.map(([, name]) => [name, 0]));
+  for (const f of files) {
+    const n = Number(/(\d+)_[^/]*$/.exec(f.file)?.[1]);
+    if (!Number.isFinite(n)) continue;
+    const name = STAGES.find(([below]) => n < below)![1];
+    out[name] = (out[name] ?? 0) + f.ms;
+  }
+  return out;
+}
+
+/** One line: the median ms of each stage over the runs, and its share of their sum. */
+export function stageLine(runs: Record<string, number>[]): string {
+  if (!runs.length) return '';
+  const names = Object.keys(runs[0]!);
+  const medians = names.map((name) => [name, median(runs.map((r) => r[name] ?? 0))] as const);
+  const total = medians.reduce((a, [, ms]) => a + ms, 0) || 1;
+  return medians.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(2)} s (${Math.round((100 * ms) / total)} %)`).join(', ');
+}

@@ -12,7 +12,7 @@ import type { Manifest } from '../generate/manifest.js';
 import { projectRoot } from '../paths.js';
 import { measure, type Measured } from './measure.js';
 import type { BenchServer } from './server.js';
-import type { Sample } from './stats.js';
+import { stageTimes, type Sample } from './stats.js';
 
 const node = process.execPath;
 export const cli = (name: string) => join(projectRoot, 'dist', 'loader', 'cli', `${name}.js`);
@@ -74,7 +74,11 @@ export async function pgloader(server: BenchServer, file: string, rows: number, 
   }
 }
 
-export interface PipelineSamples { load: Sample; full?: Sample; incremental?: Sample; late?: Sample; force?: Sample; error?: string }
+export interface PipelineSamples {
+  load: Sample; full?: Sample; incremental?: Sample; late?: Sample; force?: Sample; error?: string;
+  /** where transform --full's time went: ms per stage, from its meta.transform_runs.files */
+  fullStages?: Record<string, number>;
+}
 
 /** how the history arrives: one file (one load), or one file a day (one load a day), as shops deliver it */
 export type Shape = 'one file' | 'daily files';
@@ -159,6 +163,8 @@ export async function pipeline(server: BenchServer, f: PipelineFiles, transform:
       await checkpoint(server, db);
       const full = check('transform --full', await measure(node, [cli('transform'), '--full'], env));
       out.full = { seconds: full.seconds, peakRssMb: full.peakRssMb };
+      const { rows: runFiles } = await server.sql(db, 'select files from meta.transform_runs where is_full order by run_id desc limit 1');
+      out.fullStages = stageTimes((runFiles[0]?.files ?? []) as { file: string; ms: number }[]);
       let expected = f.manifest.expected.rows_clean;
       if ((await coreRows(server, db)) !== expected) throw new StepError(`transform --full made ${await coreRows(server, db)} core rows, expected ${expected}`);
       const timed = async (what: string, args: string[], added: number): Promise<Sample> => {
