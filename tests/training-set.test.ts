@@ -315,6 +315,8 @@ describe('training_set: one definition with customer_features', () => {
     expect(r.files.filter((f) => f.action === 'create').map((f) => f.file)).toEqual(expect.arrayContaining([
       expect.stringMatching(/_features\.customer_features_as_of\.sql$/), expect.stringMatching(/_features\.customer_features\.sql$/),
     ]));
+    // the training set is not recreated (no file of its changed): it calls the function by name, so it runs the new one
+    expect(r.files.find((f) => f.file.endsWith('_features.training_set.sql'))?.action).toBe('skip');
     const after = await rows(db.pool, 'features.customer_features', FEATURES);
     expect(after).not.toEqual(before);
     const parsed = after.map((j) => JSON.parse(j) as { r_score: number; monetary: number });
