@@ -1,9 +1,10 @@
 -- features.training_set(cutoff, horizon_days): a point-in-time training set (data contract §4b).
 -- One row per customer with at least one sale line before `cutoff`: the columns of
--- features.customer_features computed from the lines with invoice_date < cutoff only (as_of_date = cutoff;
--- same definitions, tie-breaks and rounding as sql/100_features.customer_features.sql), then the labels
--- from the lines with cutoff <= invoice_date < cutoff + horizon_days. A window that runs past the data's
--- as_of_date (the day after the latest invoice_date in core) gives NULL labels, never partial ones.
+-- features.customer_features computed from the lines with invoice_date < cutoff only (as_of_date = cutoff)
+-- by the very definitions that view reads, features.customer_features_as_of (sql/090), given here the
+-- totals of those lines; then the labels from the lines with cutoff <= invoice_date < cutoff + horizon_days.
+-- A window that runs past the data's as_of_date (the day after the latest invoice_date in core) gives NULL
+-- labels, never partial ones.
 -- Reads core.transactions by named columns (core may gain columns). security definer: analyst may run it
 -- without reading core, and sees only what it returns.
 create function features.training_set(cutoff date, horizon_days integer)
@@ -138,22 +139,41 @@ begin
         group by lines.customer_id
     ),
 
-    customers as (
+    -- every customer's totals before the cutoff, one array per column: one aggregate pass feeds every
+    -- array the rows in the same order, so element i of each is the same customer (never a NULL array of
+    -- ids, which would mean "the totals of core.customers")
+    totals as (
         select
-            sale_totals.customer_id,
-            latest_country.country,
-            sale_totals.first_purchase_at,
-            sale_totals.last_purchase_at,
-            cutoff - sale_totals.last_purchase_at::date as recency_days,
-            cutoff - sale_totals.first_purchase_at::date as tenure_days,
-            sale_totals.frequency,
-            sale_totals.monetary,
-            sale_totals.units,
-            sale_totals.distinct_products,
-            coalesce(returns.returns_value, 0) as returns_value
+            coalesce(array_agg(sale_totals.customer_id), '{}') as each_customer_id,
+            array_agg(latest_country.country) as each_country,
+            array_agg(sale_totals.first_purchase_at) as each_first_purchase_at,
+            array_agg(sale_totals.last_purchase_at) as each_last_purchase_at,
+            array_agg(sale_totals.frequency) as each_frequency,
+            array_agg(sale_totals.monetary) as each_monetary,
+            array_agg(sale_totals.units) as each_units,
+            array_agg(sale_totals.distinct_products) as each_distinct_products,
+            array_agg(returns.returns_value) as each_returns_value
         from sale_totals
         inner join latest_country on latest_country.customer_id = sale_totals.customer_id
         left join returns on returns.customer_id = sale_totals.customer_id
+    ),
+
+    -- the features as of the cutoff, by the definitions of features.customer_features (sql/090)
+    customers as (
+        select scored.*
+        from totals
+        cross join lateral features.customer_features_as_of(
+            cutoff,
+            totals.each_customer_id,
+            totals.each_country,
+            totals.each_first_purchase_at,
+            totals.each_last_purchase_at,
+            totals.each_frequency,
+            totals.each_monetary,
+            totals.each_units,
+            totals.each_distinct_products,
+            totals.each_returns_value
+        ) as scored
     ),
 
     final as (
@@ -166,15 +186,15 @@ begin
             customers.recency_days,
             customers.tenure_days,
             customers.frequency,
-            round(customers.monetary, 2) as monetary,
-            round(customers.monetary / customers.frequency, 2) as avg_order_value,
+            customers.monetary,
+            customers.avg_order_value,
             customers.units,
             customers.distinct_products,
-            round(customers.returns_value, 2) as returns_value,
-            round(customers.returns_value / nullif(customers.monetary, 0), 4) as return_rate,
-            ntile(5) over (order by customers.recency_days desc, customers.customer_id) as r_score,
-            ntile(5) over (order by customers.frequency, customers.customer_id) as f_score,
-            ntile(5) over (order by round(customers.monetary, 2), customers.customer_id) as m_score,
+            customers.returns_value,
+            customers.return_rate,
+            customers.r_score,
+            customers.f_score,
+            customers.m_score,
             case when is_window_observed then coalesce(window_totals.label_frequency, 0) > 0 end as label_purchased,
             case when is_window_observed then coalesce(window_totals.label_frequency, 0) end as label_frequency,
             case when is_window_observed then round(coalesce(window_totals.label_monetary, 0), 2) end as label_monetary,
@@ -213,7 +233,7 @@ $function$;
 comment on function features.training_set(date, integer) is
 $comment$Point-in-time training set (data contract 4b): one row per customer with a sale line before cutoff, ordered by customer_id.
 Arguments: cutoff (date), horizon_days (integer >= 1). Errors (SQLSTATE 22023): horizon_days < 1; no customer sale line before cutoff; cutoff after the data's as_of_date (day after the latest invoice_date in core). NULL arguments: 22004.
-Features, from the lines with invoice_date < cutoff only, as_of_date = cutoff, by the definitions of features.customer_features:
+Features, from the lines with invoice_date < cutoff only, as_of_date = cutoff, by the definitions of features.customer_features (the function both read, features.customer_features_as_of):
 cutoff_date: the cutoff (date).
 customer_id: the customer.
 country: country of the customer's latest sale line before cutoff (ties: greatest invoice_no, then smallest country, byte order).

@@ -2,20 +2,24 @@
  * Contract §4b on the bundled dataset: features.training_set(c, h) has, for every cutoff tried, exactly the
  * rows of customer_features in a second database loaded only with the bundled days before c; changing or
  * deleting every line on or after c changes no feature column; the labels equal a computation written
- * here from the raw lines of the window; unreasonable arguments are one clear error.
+ * here from the raw lines of the window; unreasonable arguments are one clear error. Both read one definition
+ * of every feature column, features.customer_features_as_of (sql/090): the view and the function call it and
+ * compute no feature themselves, and a changed definition reaches both in the run that applies it.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import type pg from 'pg';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bundledDataDir, projectRoot } from '../loader/paths.js';
+import { bundledDataDir, projectRoot, sqlDir } from '../loader/paths.js';
 import { runTransform } from '../loader/transform/index.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
+import { row, stageRows } from './support/stage.js';
 
 const run = promisify(execFile);
 const loadCli = join(projectRoot, 'dist', 'loader', 'cli', 'load.js');
@@ -42,6 +46,10 @@ const dayBefore = (iso: string) => new Date(Date.parse(`${iso}T00:00:00Z`) - 86_
 
 let full: TestDatabase;
 let files: string[];
+const temps: string[] = [];
+afterAll(async () => {
+  for (const t of temps) await rm(t, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   files = (await readdir(bundledDataDir)).filter((f) => f.endsWith('.csv.gz')).sort();
@@ -219,5 +227,101 @@ describe('training_set: arguments and rights', () => {
       await c.query('rollback');
       c.release();
     }
+  });
+});
+
+/** the one definition of the feature columns, and its signature */
+const SHARED = 'features.customer_features_as_of';
+const SHARED_SIGNATURE = `${SHARED}(date, integer[], text[], timestamp[], timestamp[], bigint[], numeric[], bigint[], bigint[], numeric[])`;
+/** what only a definition of the feature columns writes: scores, rounding, return_rate, recency and tenure, avg_order_value, "0 when none" */
+const FORMULAS = [/ntile\s*\(/i, /round\s*\(/i, /nullif\s*\(/i, /-\s*[a-z_.]*(last|first)_purchase_at/i, /\/\s*[a-z_.]*frequency/i, /coalesce\s*\([a-z_.]*returns_value/i];
+
+describe('training_set: one definition with customer_features', () => {
+  it('the view and the function both read features.customer_features_as_of, and neither writes a feature formula itself', async () => {
+    // the view depends on the function (pg_depend: a changed definition drops and recreates the view)
+    const { rows: deps } = await full.pool.query(
+      `select count(*)::int as n
+         from pg_depend as d inner join pg_rewrite as r on r.oid = d.objid
+        where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_proc'::regclass
+          and r.ev_class = 'features.customer_features'::regclass and d.refobjid = $1::regprocedure`,
+      [SHARED_SIGNATURE],
+    );
+    expect(deps).toEqual([{ n: 1 }]);
+    // the training set calls it (a plpgsql body records no dependency: its text is what it runs)
+    const { rows: src } = await full.pool.query(
+      `select pg_get_functiondef('features.training_set(date, integer)'::regprocedure) as training,
+              pg_get_viewdef('features.customer_features'::regclass) as view,
+              pg_get_functiondef($1::regprocedure) as shared`,
+      [SHARED_SIGNATURE],
+    );
+    expect(src[0].training).toContain(`${SHARED}(`);
+    expect(src[0].view).toContain(`${SHARED}(`);
+    // the feature formulas are in the shared definition only: the view has none; the training set rounds its
+    // labels only (label_monetary, label_returns_value) and writes no score, ratio, recency or tenure
+    for (const f of FORMULAS) expect(src[0].shared, `${f} in the shared definition`).toMatch(f);
+    for (const f of FORMULAS) expect(src[0].view, `${f} in the view`).not.toMatch(f);
+    const trainingFeatures = (src[0].training as string).replace(/round\(coalesce\(window_totals\.label_(monetary|returns_value), 0\), 2\)/g, '');
+    for (const f of FORMULAS) expect(trainingFeatures, `${f} in the training set`).not.toMatch(f);
+    // the same holds of the files in sql/ (what the dependency plan reads)
+    const sqlText = async (name: string) => readFile(join(sqlDir, (await readdir(sqlDir)).find((f) => f.endsWith(`_${name}.sql`))!), 'utf8');
+    expect(await sqlText('features.customer_features')).toContain(`${SHARED}(`);
+    expect(await sqlText('features.training_set')).toContain(`${SHARED}(`);
+    // an inlinable SQL function: the planner folds it into the view's refresh and the training set
+    const { rows: fn } = await full.pool.query(
+      `select l.lanname as language, p.provolatile as volatility, p.prosecdef as definer, p.proisstrict as strict, p.proconfig as config,
+              pg_get_userbyid(p.proowner) as owner, has_function_privilege('analyst', p.oid, 'execute') as analyst,
+              has_function_privilege('public', p.oid, 'execute') as public, obj_description(p.oid, 'pg_proc') as comment
+         from pg_proc as p inner join pg_language as l on l.oid = p.prolang where p.oid = $1::regprocedure`,
+      [SHARED_SIGNATURE],
+    );
+    // only its owner may call it: the view's refresh and the security-definer training set run as transformer
+    expect(fn[0]).toMatchObject({ language: 'sql', volatility: 's', definer: false, strict: false, config: null, owner: 'transformer', analyst: false, public: false });
+    for (const column of FEATURES) expect(fn[0].comment, column).toContain(column);
+    const { rows: plan } = await full.pool.query(`explain (costs off) select * from features.customer_features_as_of('2011-12-10', array[1], array['x'],
+      array[timestamp '2011-01-01'], array[timestamp '2011-01-01'], array[1::bigint], array[1::numeric], array[1::bigint], array[1::bigint], array[0::numeric])`);
+    expect(plan.map((p) => p['QUERY PLAN']).join('\n')).not.toMatch(/customer_features_as_of/);
+  });
+
+  it('scoring today: training_set(as_of_date, h) equals customer_features, every column and every customer', async () => {
+    const expected = await rows(full.pool, 'features.customer_features', FEATURES);
+    expect(expected.length).toBe(4334);
+    expect(await rows(full.pool, `features.training_set('2011-12-10', 1)`, FEATURES)).toEqual(expected);
+  });
+
+  it('a changed definition reaches the view and the training set in the run that applies it', async () => {
+    const db = await freshDatabase();
+    const lines = Array.from({ length: 12 }, (_, i) => row({
+      invoice_no: String(540000 + i), quantity: String(1 + (i % 4)), unit_price: `${1 + i}.125`,
+      customer_id: `${12000 + (i % 6)}.0`, invoice_date: `2011-0${1 + (i % 3)}-1${i % 10} 10:00`,
+    }));
+    await stageRows(db.pool, [...lines, row({ invoice_no: 'C540100', quantity: '-1', customer_id: '12001', invoice_date: '2011-03-20 10:00' })]);
+    await runTransform(db);
+    const scoring = `features.training_set('2011-03-21', 1)`;
+    const before = await rows(db.pool, 'features.customer_features', FEATURES);
+    expect(before).toHaveLength(6);
+    expect(await rows(db.pool, scoring, FEATURES)).toEqual(before);
+
+    // another scoring rule and another rounding, in sql/090 only
+    const dir = await mkdtemp(join(tmpdir(), 'training-sql-'));
+    temps.push(dir);
+    const changedDir = join(dir, 'sql');
+    await cp(sqlDir, changedDir, { recursive: true });
+    const file = join(changedDir, (await readdir(changedDir)).find((f) => f.endsWith(`_${SHARED}.sql`))!);
+    const text = await readFile(file, 'utf8');
+    const changed = text.replaceAll('ntile(5)', 'ntile(2)').replace('round(customers.monetary, 2) as monetary', 'round(customers.monetary, 0) as monetary');
+    expect(changed).not.toBe(text);
+    await writeFile(file, changed);
+    const r = await runTransform(db, { sqlDir: changedDir });
+    expect(r.files.filter((f) => f.action === 'create').map((f) => f.file)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/_features\.customer_features_as_of\.sql$/), expect.stringMatching(/_features\.customer_features\.sql$/),
+    ]));
+    // the training set is not recreated (no file of its changed): it calls the function by name, so it runs the new one
+    expect(r.files.find((f) => f.file.endsWith('_features.training_set.sql'))?.action).toBe('skip');
+    const after = await rows(db.pool, 'features.customer_features', FEATURES);
+    expect(after).not.toEqual(before);
+    const parsed = after.map((j) => JSON.parse(j) as { r_score: number; monetary: number });
+    expect(Math.max(...parsed.map((p) => p.r_score))).toBe(2);
+    expect(parsed.every((p) => Number.isInteger(p.monetary))).toBe(true);
+    expect(await rows(db.pool, scoring, FEATURES)).toEqual(after);
   });
 });
