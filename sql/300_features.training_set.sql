@@ -42,6 +42,21 @@ declare
     first_sale_at timestamp;
     is_window_observed boolean;
     window_end date;
+    -- every customer's totals before the cutoff, and its totals in the label window: one array per column,
+    -- element i of each the same customer
+    each_customer_id integer[];
+    each_country text[];
+    each_first_purchase_at timestamp[];
+    each_last_purchase_at timestamp[];
+    each_frequency bigint[];
+    each_monetary numeric[];
+    each_units bigint[];
+    each_distinct_products bigint[];
+    each_returns_value numeric[];
+    window_customer_id integer[];
+    window_frequency bigint[];
+    window_monetary numeric[];
+    window_returns_value numeric[];
 begin
     if cutoff is null or horizon_days is null then
         raise exception 'training_set: cutoff and horizon_days are required (got %, %)', cutoff, horizon_days
@@ -73,7 +88,10 @@ begin
     is_window_observed := horizon_days <= data_as_of_date - cutoff;
     window_end := case when is_window_observed then cutoff + horizon_days else cutoff end;
 
-    return query
+    -- Two statements: the first reads core.transactions (distributed on a Citus coordinator) and gives one
+    -- array per column; the second applies the one definition of the features (sql/090) to those arrays
+    -- and reads no distributed table (Citus cannot plan a SQL function's call beside a distributed table in
+    -- one query).
     with
 
     -- the customer lines the set reads (features: before cutoff; labels: the window, when observed)
@@ -158,22 +176,51 @@ begin
         left join returns on returns.customer_id = sale_totals.customer_id
     ),
 
+    -- every customer's totals in the label window, one array per column likewise
+    windows as (
+        select
+            coalesce(array_agg(window_totals.customer_id), '{}') as window_customer_id,
+            array_agg(window_totals.label_frequency) as window_frequency,
+            array_agg(window_totals.label_monetary) as window_monetary,
+            array_agg(window_totals.label_returns_value) as window_returns_value
+        from window_totals
+    )
+
+    select
+        totals.each_customer_id, totals.each_country, totals.each_first_purchase_at, totals.each_last_purchase_at,
+        totals.each_frequency, totals.each_monetary, totals.each_units, totals.each_distinct_products,
+        totals.each_returns_value, windows.window_customer_id, windows.window_frequency, windows.window_monetary,
+        windows.window_returns_value
+    into each_customer_id, each_country, each_first_purchase_at, each_last_purchase_at, each_frequency,
+        each_monetary, each_units, each_distinct_products, each_returns_value, window_customer_id,
+        window_frequency, window_monetary, window_returns_value
+    from totals
+    cross join windows;
+
+    return query
+    with
+
     -- the features as of the cutoff, by the definitions of features.customer_features (sql/090)
     customers as (
         select scored.*
-        from totals
-        cross join lateral features.customer_features_as_of(
+        from features.customer_features_as_of(
             cutoff,
-            totals.each_customer_id,
-            totals.each_country,
-            totals.each_first_purchase_at,
-            totals.each_last_purchase_at,
-            totals.each_frequency,
-            totals.each_monetary,
-            totals.each_units,
-            totals.each_distinct_products,
-            totals.each_returns_value
+            each_customer_id,
+            each_country,
+            each_first_purchase_at,
+            each_last_purchase_at,
+            each_frequency,
+            each_monetary,
+            each_units,
+            each_distinct_products,
+            each_returns_value
         ) as scored
+    ),
+
+    window_totals as (
+        select *
+        from unnest(window_customer_id, window_frequency, window_monetary, window_returns_value)
+            as windowed (customer_id, label_frequency, label_monetary, label_returns_value)
     ),
 
     final as (
