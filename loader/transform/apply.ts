@@ -15,6 +15,8 @@ export interface FileResult {
   ms: number;
   /** rows a step file inserted, updated or deleted, or rows in a (re)built or refreshed materialized view */
   rows: number | null;
+  /** run again in full mode to rebuild what is downstream of a changed step file (index.ts, pass 2) */
+  rebuild?: boolean;
 }
 
 export interface ApplyContext {

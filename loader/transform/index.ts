@@ -2,9 +2,22 @@
  * runTransform: the sql/ files in path order, in one transaction, under the transform advisory lock,
  * recorded in meta.transform_runs. Incremental (only loads completed since the last transform) unless
  * --full was asked or a rebuild of core is needed (see plan.ts). Callable as a function (watch modes).
+ *
+ * A changed step file whose rebuild core can feed (deps.ts) rebuilds only what is downstream of it, in
+ * the same transaction, in three passes:
+ *   1. every step file up to the last one, incrementally (the batch, if any, as in any run), except the
+ *      downstream ones (nothing outside them reads what they write);
+ *   2. the rebuild: transform.is_full = true; the temporary tables the rebuilt steps read made again
+ *      (pg_temp.transform_changes from core.transactions: every row, +1); the rebuilt tables emptied, their
+ *      indexes dropped (bulk.ts); the downstream step files and the temporary steps they read run in full
+ *      mode, in path order, each table's indexes built again after its file;
+ *   3. the files after the last step (views), refreshing a view downstream of the rebuild even with no batch.
+ * The batch goes in first and the rebuild reads core after it: each table outside the rebuild gets exactly
+ * an incremental run's change, each rebuilt one exactly what a full rebuild of core as it now is gives.
  */
 import { dirname } from 'node:path';
 
+import { escapeIdentifier } from 'pg';
 import type pg from 'pg';
 
 import { sqlDir as defaultSqlDir } from '../paths.js';
@@ -13,7 +26,8 @@ import { emptyForBulk, rebuildAfterBulk, type DroppedIndexes } from './bulk.js';
 import { dropObject, objectState } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
-import { changedFiles, fullReason, type PlanFile } from './plan.js';
+import { changedFiles, fullReason, rebuildPlan, type PlanFile, type RebuildPlan } from './plan.js';
+import { FROM_CORE, fileDeps } from './deps.js';
 import { idArray, isCitus, setRunSettings } from './settings.js';
 import { actAsOwner } from './owner.js';
 import { readState } from './state.js';
@@ -32,6 +46,20 @@ export interface TransformOptions {
   preferIncremental?: boolean;
 }
 
+/** What a run would do, decided from the database's state and the sql/ files. */
+export interface TransformPlan {
+  full: boolean;
+  fullReason: string | undefined;
+  /** for a run that is not full: the part of core rebuilt because a step file changed */
+  rebuild: RebuildPlan | undefined;
+  /** the loads the run would process (the batch) */
+  batch: number[];
+  /** loads processed before that are no longer complete: their rows leave core */
+  removed: number[];
+  /** files whose text changed since last applied */
+  changed: string[];
+}
+
 export interface TransformResult {
   runId: number;
   full: boolean;
@@ -43,11 +71,84 @@ export interface TransformResult {
   rowsDuplicate: number;
   files: FileResult[];
   ms: number;
+  /** the part of core rebuilt because a step file changed (not full) */
+  rebuild: RebuildPlan | undefined;
 }
 
 /** A step file fills a table owned by a migration (core.transactions, the summaries…) or makes one of the run's temporary tables. */
 async function isStep(c: pg.ClientBase, f: SqlFile): Promise<boolean> {
   return f.schema === 'pg_temp' || (await objectState(c, f.schema, f.object))?.kind === 'table';
+}
+
+async function planRun(c: pg.ClientBase, files: SqlFile[], options: TransformOptions): Promise<{ plan: TransformPlan; planFiles: PlanFile[]; stored: Map<string, string> }> {
+  const state = await readState(c);
+  const planFiles: PlanFile[] = [];
+  for (const f of files) planFiles.push({ file: f.file, sha256: f.sha256, isStep: await isStep(c, f), schema: f.schema, object: f.object, text: f.text });
+  const input = { requested: options.full ?? false, files: planFiles, ...state, preferIncremental: options.preferIncremental };
+  const reason = fullReason(input);
+  const full = reason !== undefined;
+  return {
+    plan: {
+      full,
+      fullReason: reason,
+      rebuild: full ? undefined : rebuildPlan(input),
+      batch: full ? state.allComplete : state.pending,
+      removed: full ? [] : state.processedNotComplete,
+      changed: [...changedFiles(planFiles, state.stored)],
+    },
+    planFiles,
+    stored: state.stored,
+  };
+}
+
+const ids = (xs: number[]) => (xs.length > 8 ? `${xs.slice(0, 3).join(', ')} … ${xs.slice(-2).join(', ')}` : xs.join(', '));
+
+/** The plan in a few lines, as the run prints it before it starts (and --dry-run prints alone). */
+export function describePlan(p: TransformPlan): string[] {
+  const lines: string[] = [];
+  if (p.full) lines.push(`plan: full rebuild of core: ${p.fullReason}`);
+  else if (p.rebuild) lines.push(`plan: incremental, and a rebuild of part of core: ${p.rebuild.reason}`);
+  else lines.push('plan: incremental');
+  lines.push(p.batch.length ? `  batch: ${p.batch.length} load${p.batch.length === 1 ? '' : 's'} (${ids(p.batch)})` : '  batch: none');
+  if (p.removed.length) lines.push(`  leaving core: load${p.removed.length === 1 ? '' : 's'} ${ids(p.removed)}`);
+  if (p.rebuild) {
+    const r = p.rebuild;
+    lines.push(`  rebuilt (emptied, filled again from core): ${r.tables.join(', ') || 'none'}`);
+    lines.push(`  downstream, run again in full mode: ${r.downstream.join(', ')}`);
+    if (r.rerun.length) lines.push(`  their temporary inputs, made again in full mode: ${r.rerun.join(', ')}`);
+    if (r.fromCore.length) lines.push(`  read from core.transactions: ${r.fromCore.join(', ')}`);
+  }
+  if (p.changed.length && !p.rebuild) lines.push(`  changed files: ${p.changed.join(', ')}`);
+  return lines;
+}
+
+/** What a run would do now, without doing it: read-only, no lock, no run recorded. */
+export async function planTransform(db: { pool: pg.Pool }, options: TransformOptions = {}): Promise<TransformPlan> {
+  const dir = options.sqlDir ?? defaultSqlDir;
+  const files = await readSqlFiles(dir, dirname(dir));
+  const c = await db.pool.connect();
+  try {
+    await c.query('begin isolation level repeatable read read only');
+    const { plan } = await planRun(c, files, options);
+    await c.query('rollback');
+    return plan;
+  } finally {
+    c.release();
+  }
+}
+
+/** Drop the run's temporary objects of these names that exist (their files make them again). */
+async function dropTemps(c: pg.ClientBase, names: string[]): Promise<void> {
+  for (const name of names) {
+    const object = name.slice('pg_temp.'.length);
+    const { rows } = await c.query<{ relkind: string }>(
+      `select relkind::text as relkind from pg_class where relnamespace = pg_my_temp_schema() and relname = $1`,
+      [object],
+    );
+    const kind = rows[0]?.relkind;
+    if (kind === 'v') await c.query(`drop view pg_temp.${escapeIdentifier(object)} cascade`);
+    else if (kind) await c.query(`drop table pg_temp.${escapeIdentifier(object)} cascade`);
+  }
 }
 
 export async function runTransform(db: { pool: pg.Pool }, options: TransformOptions = {}): Promise<TransformResult> {
@@ -73,38 +174,63 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       // one transform at a time: it may sort and hash a whole rebuild in memory rather than on disk (256MB: the
       // dedup sort of a 1M-row full rebuild needs ~150MB; at 128MB it spilled to disk and took ~0.7 s longer)
       await c.query(`set local work_mem = '256MB'`);
-      const state = await readState(c);
-      const planFiles: PlanFile[] = [];
-      for (const f of files) planFiles.push({ file: f.file, sha256: f.sha256, isStep: await isStep(c, f) });
-      reason = fullReason({ requested: options.full ?? false, files: planFiles, ...state, preferIncremental: options.preferIncremental });
-      const full = reason !== undefined;
-      const batch = full ? state.allComplete : state.pending;
-      // loads the transform processed that are no longer complete: their rows leave core (sql/011-017)
-      const removed = full ? [] : state.processedNotComplete;
+      const { plan, stored, planFiles } = await planRun(c, files, options);
+      const steps = new Set(planFiles.filter((f) => f.isStep).map((f) => f.file));
+      const { full, batch, removed, rebuild } = plan;
+      reason = plan.fullReason;
+      for (const line of describePlan(plan)) log(line);
       let dropped = new Map<string, DroppedIndexes>();
       if (full) {
-        log(`full rebuild of core: ${reason}`);
-        dropped = await emptyForBulk(c, files.filter((f, i) => planFiles[i]!.isStep && f.schema !== 'pg_temp'));
+        dropped = await emptyForBulk(c, files.filter((f) => steps.has(f.file) && f.schema !== 'pg_temp'));
       } else if (removed.length) {
         log(`load${removed.length > 1 ? 's' : ''} ${removed.join(', ')} no longer complete: their rows leave core`);
       }
+      const citus = await isCitus(c);
       await setRunSettings(c, {
         'transform.run_id': String(runId),
         'transform.is_full': String(full),
         'transform.removed_load_ids': idArray(removed),
         'transform.batch_load_ids': idArray(batch),
-      }, await isCitus(c));
-      const changed = changedFiles(planFiles, state.stored);
+      }, citus);
+      const changed = new Set(plan.changed);
+      const lastStep = files.map((f) => steps.has(f.file)).lastIndexOf(true);
+      const downstream = new Set(rebuild?.downstream ?? []);
+      const inRebuild = new Set([...downstream, ...(rebuild?.rerun ?? [])]);
+      const batchChanged = full || batch.length > 0 || removed.length > 0;
       const results: FileResult[] = [];
-      for (const f of files) {
-        const r = await applyFile(c, f, { full, changed: changed.has(f.file), dataChanged: full || batch.length > 0 || removed.length > 0 });
-        if (full) {
+      const apply = async (f: SqlFile, mode: { full: boolean; rebuild: boolean }) => {
+        const r = await applyFile(c, f, { full: mode.full, changed: changed.has(f.file), dataChanged: batchChanged || downstream.has(f.file) });
+        if (mode.full) {
           const t = performance.now();
           await rebuildAfterBulk(c, dropped, f.schema, f.object);
           r.ms += Math.round(performance.now() - t);
         }
-        log(`${f.file}: ${r.action}${r.rows === null ? '' : `, ${r.rows} rows`} (${r.ms} ms)`);
+        if (mode.rebuild) r.rebuild = true;
+        log(`${f.file}: ${r.action}${mode.rebuild ? ' (rebuild)' : ''}${r.rows === null ? '' : `, ${r.rows} rows`} (${r.ms} ms)`);
         results.push(r);
+      };
+      // pass 1: every file up to the last step (all of them in a full rebuild); the downstream of a rebuild waits for pass 2
+      for (const [i, f] of files.entries()) {
+        if (i > lastStep && !full) break;
+        if (!downstream.has(f.file)) await apply(f, { full, rebuild: false });
+      }
+      // pass 2: the rebuild of what is downstream of a changed step file, from core as it now is
+      if (rebuild) {
+        const t = performance.now();
+        await setRunSettings(c, { 'transform.is_full': 'true' }, citus);
+        const rebuilt = files.filter((f, i) => i <= lastStep && inRebuild.has(f.file));
+        const temps = rebuilt.filter((f) => steps.has(f.file)).flatMap((f) => [...fileDeps(f).writes].filter((o) => o.startsWith('pg_temp.')));
+        await dropTemps(c, [...new Set([...temps, ...rebuild.fromCore])]);
+        for (const name of rebuild.fromCore) await c.query(FROM_CORE.get(name)!.sql);
+        for (const name of rebuild.fromCore) await c.query(`analyze ${name}`);
+        dropped = await emptyForBulk(c, rebuild.tables.map((t) => ({ schema: t.split('.')[0]!, object: t.split('.')[1]! })));
+        log(`rebuild: ${rebuild.fromCore.join(', ') || 'nothing'} read from core, ${rebuild.tables.join(', ') || 'no table'} emptied (${Math.round(performance.now() - t)} ms)`);
+        for (const f of rebuilt) await apply(f, { full: true, rebuild: true });
+        await setRunSettings(c, { 'transform.is_full': 'false' }, citus);
+      }
+      // pass 3: the files after the last step (views): refreshed when the batch or the rebuild changed what they read
+      if (!full) for (const f of files.slice(lastStep + 1)) await apply(f, { full: false, rebuild: false });
+      for (const f of files) {
         await c.query(
           `insert into meta.transform_files (file, object_name, sha256) values ($1, $2, $3)
            on conflict (file) do update set object_name = excluded.object_name, sha256 = excluded.sha256,
@@ -114,7 +240,7 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       }
       // a file deleted from sql/: its object goes too (tables belong to migrations and stay)
       const names = new Set(files.map((f) => f.file));
-      for (const [file] of state.stored) {
+      for (const [file] of stored) {
         if (names.has(file)) continue;
         const { rows: gone } = await c.query<{ object_name: string }>('delete from meta.transform_files where file = $1 returning object_name', [file]);
         const [schema, object] = gone[0]!.object_name.split('.') as [string, string];
@@ -131,14 +257,14 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       const s = Object.fromEntries(Object.entries(sums[0]!).map(([k, v]) => [k, Number(v)])) as (typeof sums)[0] & object;
       await c.query(
         `update meta.transform_runs set status = 'complete', finished_at = clock_timestamp(), is_full = $2, full_reason = $3,
-           loads_processed = $4, rows_processed = $5, files = $6 where run_id = $1`,
-        [runId, full, reason ?? null, s.loads, s.staged, JSON.stringify(results)],
+           loads_processed = $4, rows_processed = $5, files = $6, rebuild_reason = $7, rebuilt = $8 where run_id = $1`,
+        [runId, full, reason ?? null, s.loads, s.staged, JSON.stringify(results), rebuild?.reason ?? null, rebuild ? rebuild.tables : null],
       );
       await c.query(`select pg_notify('transforms_completed', $1)`, [String(runId)]);
       await c.query('commit');
       return {
         runId, full, fullReason: reason, loads: s.loads, rowsStaged: s.staged, rowsClean: s.clean,
-        rowsQuarantined: s.quarantined, rowsDuplicate: s.duplicate, files: results, ms: Math.round(performance.now() - started),
+        rowsQuarantined: s.quarantined, rowsDuplicate: s.duplicate, files: results, ms: Math.round(performance.now() - started), rebuild,
       };
     } catch (err) {
       await c.query('rollback').catch(() => undefined);

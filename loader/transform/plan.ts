@@ -1,12 +1,21 @@
 /**
- * What a transform run must do (pure): incremental, or a full rebuild of core and why; and which
- * sql/ files changed since they were last applied.
+ * What a transform run must do (pure): incremental, or a full rebuild of core and why, or incremental
+ * plus a rebuild of the part downstream of a changed step file (deps.ts); and which sql/ files changed
+ * since they were last applied.
  */
+import { rebuildDecision, type RebuildPlan } from './deps.js';
+
+export type { RebuildPlan } from './deps.js';
+
 export interface PlanFile {
   file: string;
   sha256: string;
   /** the file fills a table owned by a migration (core.transactions…) instead of defining a view */
   isStep: boolean;
+  /** schema, object and text, from which its dependencies are derived (deps.ts); without them a changed step file rebuilds everything */
+  schema?: string;
+  object?: string;
+  text?: string;
 }
 
 export interface PlanInput {
@@ -31,9 +40,10 @@ export function changedFiles(files: PlanFile[], stored: ReadonlyMap<string, stri
 }
 
 /**
- * Why this run must rebuild core from every complete load, or undefined for an incremental run.
- * A changed file at or before the last step file changes how staged rows become core rows or summaries,
- * so every row is redone. Late, replaced and failed loads do not rebuild: the step files correct core and
+ * Why this run must rebuild core from every complete load, or undefined for an incremental run (which
+ * may still rebuild part of core: rebuildPlan). A changed step file whose rebuild needs what only staging
+ * gives (the parse, the dedup: sql/001-017) redoes every row; any other changed step file rebuilds only
+ * what is downstream of it (deps.ts). Late, replaced and failed loads do not rebuild: the step files correct core and
  * the summaries for them (a late load's copy takes over, a load that left takes its rows with it).
  */
 export function fullReason(input: PlanInput): string | undefined {
@@ -47,11 +57,28 @@ export function fullReason(input: PlanInput): string | undefined {
   if (hasProcessed && !input.preferIncremental && input.pending.length > processed) {
     return `the batch (${input.pending.length} loads) is larger than what core holds (${processed}): a rebuild costs less`;
   }
-  const lastStep = input.files.map((f) => f.isStep).lastIndexOf(true);
   if (hasProcessed) {
-    for (const f of input.files.slice(0, lastStep + 1)) {
-      if (input.stored.get(f.file) !== f.sha256) return `${f.file} changed`;
-    }
+    const d = decide(input.files, input.stored);
+    if (d.kind === 'full') return d.reason;
   }
   return undefined;
+}
+
+function decide(files: PlanFile[], stored: ReadonlyMap<string, string>) {
+  if (files.some((f) => f.isStep && stored.get(f.file) !== f.sha256 && f.text === undefined)) {
+    const first = files.find((f) => f.isStep && stored.get(f.file) !== f.sha256)!;
+    return { kind: 'full' as const, reason: `${first.file} changed` };
+  }
+  return rebuildDecision(
+    files.map((f) => ({ file: f.file, schema: f.schema ?? '', object: f.object ?? '', text: f.text ?? '', isStep: f.isStep })),
+    stored,
+    (f) => files.find((g) => g.file === f.file)!.sha256,
+  );
+}
+
+/** For a run that is not full: the part a changed step file makes it rebuild, if any. */
+export function rebuildPlan(input: PlanInput): RebuildPlan | undefined {
+  if (fullReason(input) !== undefined) return undefined;
+  const d = decide(input.files, input.stored);
+  return d.kind === 'selective' ? d.plan : undefined;
 }

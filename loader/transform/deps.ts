@@ -1,0 +1,206 @@
+/**
+ * What each sql/ file reads and writes, derived from its text (pure), and from that what a changed step
+ * file makes the run rebuild. No header to keep up to date: a file's dependencies are the relations it
+ * names.
+ *
+ *   - reads: every qualified name `schema.object` of a pipeline schema (staging, core, meta, features,
+ *     pg_temp) outside comments and string literals (inside $$ bodies too: a function's body reads);
+ *   - writes: the object the file is named after, every temporary table or view it creates
+ *     (`create temp table x`, always pg_temp.x), and every table it changes (`insert into`,
+ *     `merge into`, `delete from`, `update`, `truncate`).
+ *
+ * A changed step file rebuilds its own objects and every object downstream of them (readers of what it
+ * writes, transitively); the temporary tables those read are made again in full mode too (they are the
+ * run's, derived from the changes). One temporary object has a second form read from core instead of the
+ * batch: pg_temp.transform_changes, which in a full rebuild is every row that came into core (+1), i.e.
+ * after the run every row of core.transactions. Whatever else a rebuild needs that only staging gives
+ * (the parse, the dedup: a file that reads staging.*) makes the run a full rebuild, as before.
+ */
+
+export interface DepFile {
+  file: string;
+  schema: string;
+  object: string;
+  text: string;
+  /** fills a table owned by a migration, or makes one of the run's temporary tables */
+  isStep: boolean;
+}
+
+export interface FileDeps {
+  reads: Set<string>;
+  writes: Set<string>;
+}
+
+const SCHEMAS = ['staging', 'core', 'meta', 'features', 'pg_temp'];
+const IDENT = '[a-z_][a-z0-9_]*';
+
+/** The text with comments and '…' string literals blanked out (same length; $$ bodies kept: they are code). */
+export function codeOnly(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    const next = sql[i + 1];
+    if (c === '-' && next === '-') {
+      const eol = sql.indexOf('\n', i);
+      const end = eol === -1 ? sql.length : eol;
+      out += ' '.repeat(end - i);
+      i = end;
+    } else if (c === '/' && next === '*') {
+      let depth = 1;
+      let j = i + 2;
+      while (j < sql.length && depth > 0) {
+        if (sql[j] === '/' && sql[j + 1] === '*') (depth++, (j += 2));
+        else if (sql[j] === '*' && sql[j + 1] === '/') (depth--, (j += 2));
+        else j++;
+      }
+      out += ' '.repeat(j - i);
+      i = j;
+    } else if (c === "'") {
+      const escapes = /[eE]/.test(sql[i - 1] ?? '') && !/[\w$]/.test(sql[i - 2] ?? '');
+      let j = i + 1;
+      while (j < sql.length) {
+        if (escapes && sql[j] === '\\') j += 2;
+        else if (sql[j] === "'" && sql[j + 1] === "'") j += 2;
+        else if (sql[j] === "'") break;
+        else j++;
+      }
+      j = Math.min(j + 1, sql.length);
+      out += ' '.repeat(j - i);
+      i = j;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+export function fileDeps(f: Pick<DepFile, 'schema' | 'object' | 'text'>): FileDeps {
+  const code = codeOnly(f.text).toLowerCase();
+  const reads = new Set<string>();
+  for (const m of code.matchAll(new RegExp(`\\b(${SCHEMAS.join('|')})\\s*\\.\\s*(${IDENT})\\b`, 'g'))) reads.add(`${m[1]}.${m[2]}`);
+  const writes = new Set<string>([`${f.schema}.${f.object}`]);
+  const temp = new RegExp(`\\bcreate\\s+(?:or\\s+replace\\s+)?(?:temp|temporary)\\s+(?:table|view)\\s+(?:if\\s+not\\s+exists\\s+)?(?:pg_temp\\s*\\.\\s*)?(${IDENT})`, 'g');
+  for (const m of code.matchAll(temp)) writes.add(`pg_temp.${m[1]}`);
+  const dml = new RegExp(`\\b(?:insert\\s+into|merge\\s+into|delete\\s+from|update|truncate(?:\\s+table)?)\\s+(?:only\\s+)?(${SCHEMAS.join('|')})\\s*\\.\\s*(${IDENT})\\b`, 'g');
+  for (const m of code.matchAll(dml)) writes.add(`${m[1]}.${m[2]}`);
+  return { reads, writes };
+}
+
+/**
+ * Temporary objects that a rebuild makes from core rather than from the batch: in a full rebuild they are
+ * exactly this (every row that came into core, +1). Read into a temporary table (not a view over core): on
+ * Citus a step's MERGE must not read a distributed table, and core.transactions is one.
+ */
+export const FROM_CORE: ReadonlyMap<string, { source: string; sql: string }> = new Map([
+  [
+    'pg_temp.transform_changes',
+    {
+      source: 'core.transactions',
+      sql: `create temp table transform_changes on commit drop as
+select 1 as sign, transactions.load_id, transactions.line_no, transactions.invoice_no, transactions.stock_code,
+    transactions.description, transactions.quantity, transactions.invoice_date, transactions.unit_price,
+    transactions.customer_id, transactions.country, transactions.line_amount, transactions.line_kind, transactions.row_hash
+from core.transactions as transactions`,
+    },
+  ],
+]);
+
+export type RebuildDecision =
+  | { kind: 'none' }
+  | { kind: 'full'; reason: string }
+  | { kind: 'selective'; plan: RebuildPlan };
+
+export interface RebuildPlan {
+  /** the files whose text changed, in path order */
+  changed: string[];
+  /** the changed step files and every file downstream of them, in path order: rebuilt (steps) or refreshed (views) */
+  downstream: string[];
+  /** step files run again in full mode because a rebuilt file reads their temporary tables (not downstream: unchanged) */
+  rerun: string[];
+  /** the tables emptied and filled again (the persistent objects the downstream steps write) */
+  tables: string[];
+  /** the temporary objects made from core for the rebuild */
+  fromCore: string[];
+  /** one line: what changed and what it rebuilds */
+  reason: string;
+}
+
+/** What the changed files (text differs from `stored`) make the run rebuild: nothing, everything, or a part. */
+export function rebuildDecision(files: DepFile[], stored: ReadonlyMap<string, string>, sha: (f: DepFile) => string): RebuildDecision {
+  const changed = files.filter((f) => stored.get(f.file) !== sha(f));
+  if (!changed.some((f) => f.isStep)) return { kind: 'none' };
+  const deps = new Map(files.map((f) => [f.file, fileDeps(f)]));
+  const index = new Map(files.map((f, i) => [f.file, i]));
+  const writers = new Map<string, DepFile[]>();
+  for (const f of files) for (const o of deps.get(f.file)!.writes) writers.set(o, [...(writers.get(o) ?? []), f]);
+  const isTemp = (o: string) => o.startsWith('pg_temp.');
+
+  const down = new Set<string>(changed.map((f) => f.file));
+  const rerun = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    const add = (set: Set<string>, file: string) => {
+      if (!set.has(file)) (set.add(file), (grew = true));
+    };
+    for (const f of files) {
+      const d = deps.get(f.file)!;
+      if (down.has(f.file)) {
+        // every writer of a table it fills is rebuilt with it (the table is emptied)
+        for (const o of d.writes) if (!isTemp(o)) for (const w of writers.get(o) ?? []) if (w.isStep) add(down, w.file);
+      } else if ([...d.reads].some((o) => (writers.get(o) ?? []).some((w) => down.has(w.file) && w.file !== f.file))) {
+        add(down, f.file);
+      }
+    }
+    for (const f of files) {
+      if (!f.isStep || !(down.has(f.file) || rerun.has(f.file))) continue;
+      for (const o of deps.get(f.file)!.reads) {
+        for (const w of writers.get(o) ?? []) {
+          if (w.file === f.file || !w.isStep) continue;
+          if (isTemp(o)) {
+            // a temporary input of a rebuilt step is made again in full mode, unless core gives it
+            if (!FROM_CORE.has(o) && !down.has(w.file)) add(rerun, w.file);
+          } else if (index.get(w.file)! > index.get(f.file)! && !down.has(w.file)) {
+            // it reads a table filled later in path order (the last run's state, empty in a full rebuild): rebuilt too
+            add(down, w.file);
+          }
+        }
+      }
+    }
+    for (const file of down) rerun.delete(file);
+  }
+
+  const order = (set: Set<string>) => files.filter((f) => set.has(f.file));
+  const rebuilt = order(new Set([...down, ...rerun])).filter((f) => f.isStep);
+  const first = changed.find((f) => f.isStep)!;
+  // what only staging gives: the run is a full rebuild
+  for (const f of rebuilt) {
+    const staging = [...deps.get(f.file)!.reads].find((o) => o.startsWith('staging.'));
+    if (staging) {
+      const via = f.file === first.file ? '' : ` needs ${f.file}, which`;
+      return { kind: 'full', reason: `${first.file} changed:${via || ' it'} reads ${staging} (a rebuild from every staged row)` };
+    }
+    for (const [temp, { source }] of FROM_CORE) {
+      if (deps.get(f.file)!.writes.has(source)) {
+        const via = f.file === first.file ? ' it' : ` needs ${f.file}, which`;
+        return { kind: 'full', reason: `${first.file} changed:${via} fills ${source} (${temp} is read from it otherwise)` };
+      }
+    }
+  }
+  const tables = [...new Set(order(down).filter((f) => f.isStep).flatMap((f) => [...deps.get(f.file)!.writes].filter((o) => !isTemp(o))))];
+  const fromCore = [...new Set(rebuilt.flatMap((f) => [...deps.get(f.file)!.reads].filter((o) => FROM_CORE.has(o))))];
+  const changedSteps = changed.filter((f) => f.isStep).map((f) => f.file);
+  const reason = `${changedSteps.join(', ')} changed: rebuilds ${tables.length ? tables.join(', ') : 'no table'} from core`;
+  return {
+    kind: 'selective',
+    plan: {
+      changed: changed.map((f) => f.file),
+      downstream: order(down).map((f) => f.file),
+      rerun: order(rerun).map((f) => f.file),
+      tables,
+      fromCore,
+      reason,
+    },
+  };
+}
