@@ -15,7 +15,7 @@ import { $, which } from 'zx';
 import { runMain } from '../loader/cli/main.js';
 import { UserError } from '../loader/errors.js';
 import { openBenchServer } from '../loader/bench/server.js';
-import { DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, runLabel, type Contender, type PipelineFiles, type Shape, type Step } from '../loader/bench/steps.js';
+import { CHANGED_SUMMARY_FILE, DAY_STEPS, PGLOADER_ONE_RUN_SECONDS, StepError, cli, pgloader, pipeline, psqlCopy, runLabel, type Contender, type PipelineFiles, type Shape, type Step } from '../loader/bench/steps.js';
 import { BENCH_USAGE, goalLines, goals, incrementalExponent, pairRatio, parseBenchArgs, rotation, scaling, stageLine, suiteOf, summarize, table, type Row, type Sample } from '../loader/bench/stats.js';
 import { dayOf, isoDay } from '../loader/generate/calendar.js';
 import type { Manifest } from '../loader/generate/manifest.js';
@@ -91,7 +91,7 @@ runMain('bench', async () => {
   console.log(`bench on ${machine.cpu}, ${machine.nproc} CPUs, ${machine.memoryGb} GB; ${machine.postgres.split(' on ')[0]} (${machine.server})`);
   const results: { rows: number; shape: Shape; steps: Row[]; [more: string]: unknown }[] = [];
   type ShapeSamples = Record<Step, Sample[]>;
-  const emptySamples = (): ShapeSamples => ({ 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [], 'transform (late old day)': [], 'transform (--force of a day)': [] });
+  const emptySamples = (): ShapeSamples => ({ 'psql \\copy': [], pgloader: [], 'npm run load': [], 'transform --full': [], 'transform (incremental, +1 day)': [], 'transform (late old day)': [], 'transform (--force of a day)': [], 'transform (a summary file changed)': [] });
   try {
     for (const rows of args.rows) {
       const gen = await generate(rows, args.seed, dataDir, args.shapes);
@@ -107,7 +107,7 @@ runMain('bench', async () => {
       if (args.skip.includes('psql')) notes['psql \\copy'] = 'skipped (--skip)';
       if (args.skip.includes('pgloader')) notes.pgloader = 'skipped (--skip)';
       if (!pgl) notes.pgloader = 'not installed';
-      const transforms: Step[] = ['transform --full', ...DAY_STEPS];
+      const transforms: Step[] = ['transform --full', ...DAY_STEPS, 'transform (a summary file changed)'];
       const note = (into: Partial<Record<Step, string>>, steps: Step[], text: string) => steps.forEach((st) => (into[st] = text));
       for (const sh of args.shapes) {
         const n = shapeNotes.get(sh)!;
@@ -142,9 +142,10 @@ runMain('bench', async () => {
             if (p.incremental) samples['transform (incremental, +1 day)'].push({ ...p.incremental, rep });
             if (p.late) samples['transform (late old day)'].push({ ...p.late, rep });
             if (p.force) samples['transform (--force of a day)'].push({ ...p.force, rep });
+            if (p.summaryChanged) samples['transform (a summary file changed)'].push({ ...p.summaryChanged, rep });
             if (p.error) note(n, transforms, `failed: ${p.error}`);
             const t = (st: Step) => samples[st].at(-1)?.seconds.toFixed(2) ?? '-';
-            console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}, ${runLabel(r.shape, args.runAs, loadsOf(r.shape))}: npm run load ${t('npm run load')} s, transform --full ${t('transform --full')} s, +1 day ${t('transform (incremental, +1 day)')} s, late old day ${t('transform (late old day)')} s, --force of a day ${t('transform (--force of a day)')} s`);
+            console.log(`  ${rows.toLocaleString('en-US')} rows, run ${rep + 1}/${args.reps}, ${runLabel(r.shape, args.runAs, loadsOf(r.shape))}: npm run load ${t('npm run load')} s, transform --full ${t('transform --full')} s, +1 day ${t('transform (incremental, +1 day)')} s, late old day ${t('transform (late old day)')} s, --force of a day ${t('transform (--force of a day)')} s, a summary file changed ${t('transform (a summary file changed)')} s`);
           } catch (err) {
             if (!(err instanceof StepError)) throw err;
             const at = r.kind === 'floor' ? notes : shapeNotes.get(r.shape)!;
@@ -169,6 +170,7 @@ runMain('bench', async () => {
           incrementalOfFull: pairRatio(samples['transform (incremental, +1 day)'], samples['transform --full']),
           lateOfIncremental: pairRatio(samples['transform (late old day)'], samples['transform (incremental, +1 day)']),
           forceOfIncremental: pairRatio(samples['transform (--force of a day)'], samples['transform (incremental, +1 day)']),
+          summaryChangedOfFull: pairRatio(samples['transform (a summary file changed)'], samples['transform --full']),
         });
         console.log(`goals at ${rows.toLocaleString('en-US')} rows, ${label} (ratios: median of the pairs with psql):\n${goalLines(reached)}\n`);
         fullMedians.set(shape, tableRows.find((t) => t.contender === 'transform --full')?.summary?.median ?? null);
@@ -202,6 +204,7 @@ runMain('bench', async () => {
     'transform (incremental, +1 day)': 'node dist/loader/cli/load.js DAYFILE (untimed), then node dist/loader/cli/transform.js',
     'transform (late old day)': 'a day inside the history, loaded before the full transform (untimed) but hidden as failed until after the +1 day; then complete again and node dist/loader/cli/transform.js',
     'transform (--force of a day)': 'node dist/loader/cli/load.js --force DAYFILE (untimed), then node dist/loader/cli/transform.js',
+    'transform (a summary file changed)': `sql/ copied, a comment appended to sql/${CHANGED_SUMMARY_FILE} (untimed), then node dist/loader/cli/transform.js --sql-dir COPY: core.products rebuilt from core, nothing else`,
   }, results };
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');

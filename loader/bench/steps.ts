@@ -1,15 +1,16 @@
 /**
  * The timed steps of the benchmark, each on a fresh database that it drops after: psql \copy and
  * pgloader into an eight-text-column table, and our load followed by the full and the incremental
- * transform. Every step checks its result (rows stored, staged, clean) before its time counts.
+ * transform, and a transform after a change to a summary file (sql/031, a comment appended in a copy of sql/). Every step checks its result (rows stored, staged, clean) before its time counts.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Manifest } from '../generate/manifest.js';
-import { projectRoot } from '../paths.js';
+import { projectRoot, sqlDir } from '../paths.js';
 import { measure, type Measured } from './measure.js';
 import type { BenchServer } from './server.js';
 import { stageTimes, type Sample } from './stats.js';
@@ -20,7 +21,10 @@ const COLUMNS = ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice
 const TABLE_SQL = `create table t (${COLUMNS.map((c) => `${c} text`).join(', ')})`;
 
 export type Contender = 'psql \\copy' | 'pgloader' | 'npm run load';
-export type Step = Contender | 'transform --full' | 'transform (incremental, +1 day)' | 'transform (late old day)' | 'transform (--force of a day)';
+export type Step = Contender | 'transform --full' | 'transform (incremental, +1 day)' | 'transform (late old day)' | 'transform (--force of a day)' | 'transform (a summary file changed)';
+
+/** the summary file the bench changes (a comment appended, in a copy of sql/): it rebuilds core.products only */
+export const CHANGED_SUMMARY_FILE = '031_core.products.sql';
 
 /** the transform steps that add a day onto the history (their rows are the day's, not the history's) */
 export const DAY_STEPS: readonly Step[] = ['transform (incremental, +1 day)', 'transform (late old day)', 'transform (--force of a day)'];
@@ -75,7 +79,7 @@ export async function pgloader(server: BenchServer, file: string, rows: number, 
 }
 
 export interface PipelineSamples {
-  load: Sample; full?: Sample; incremental?: Sample; late?: Sample; force?: Sample; error?: string;
+  load: Sample; full?: Sample; incremental?: Sample; late?: Sample; force?: Sample; summaryChanged?: Sample; error?: string;
   /** where transform --full's time went: ms per stage, from its meta.transform_runs.files */
   fullStages?: Record<string, number>;
 }
@@ -183,6 +187,17 @@ export async function pipeline(server: BenchServer, f: PipelineFiles, transform:
       out.late = await timed('transform (late old day)', [], f.lateManifest.expected.rows_clean);
       check('load --force of the extra day', await measure(node, [cli('load'), '--force', f.dayFile], logins.loader));
       out.force = await timed('transform (--force of a day)', [], 0);
+      // a summary file changed (an upgrade of the project): only its downstream is rebuilt, from core
+      const work = mkdtempSync(join(tmpdir(), 'bench-sql-'));
+      try {
+        cpSync(sqlDir, join(work, 'sql'), { recursive: true });
+        appendFileSync(join(work, 'sql', CHANGED_SUMMARY_FILE), '\n-- changed (bench)\n');
+        out.summaryChanged = await timed('transform (a summary file changed)', ['--sql-dir', join(work, 'sql')], 0);
+        const { rows } = await server.sql(db, 'select rebuild_reason from meta.transform_runs order by run_id desc limit 1');
+        if (!rows[0].rebuild_reason) throw new StepError(`transform after a change to sql/${CHANGED_SUMMARY_FILE} rebuilt nothing`);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
     } catch (err) {
       if (!(err instanceof StepError)) throw err;
       out.error = err.message;
