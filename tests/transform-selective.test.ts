@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { bundledDataDir, projectRoot, sqlDir } from '../loader/paths.js';
+import { codeOnly, fileDeps, rebuildDecision, type DepFile } from '../loader/transform/deps.js';
 import { planTransform, runTransform } from '../loader/transform/index.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
 
@@ -173,4 +174,41 @@ describe('transform: a changed step file rebuilds only what depends on it', () =
     expect(await runTransform(db, { full: true, sqlDir: dir })).toMatchObject({ full: true, loads: days.length + 2 });
     expectSame(selective, await publishedRows(db), 'a batch and two changed files');
   }, 600_000);
+});
+
+describe('dependencies derived from the SQL text', () => {
+  it('reads the qualified names outside comments and strings; writes the named object, temp tables and DML targets', () => {
+    const text = `-- reads core.ignored in a comment
+create temp table transform_x on commit drop as
+select 'core.not_a_table' as s, a.* from core.a as a join pg_temp.transform_y as y using (k) /* core.nor_this */;
+merge into core.b as b using pg_temp.transform_x as x on true when matched then update set n = 1;
+create function features.f() returns int language sql as $$ select count(*)::int from core.c $$;`;
+    const d = fileDeps({ schema: 'core', object: 'b', text });
+    expect([...d.reads].sort()).toEqual(['core.a', 'core.b', 'core.c', 'features.f', 'pg_temp.transform_x', 'pg_temp.transform_y']);
+    expect([...d.writes].sort()).toEqual(['core.b', 'features.f', 'pg_temp.transform_x']);
+    expect(codeOnly("select E'it''s \\' core.z' -- core.q\n")).not.toMatch(/core/);
+  });
+
+  it('a changed file rebuilds its downstream; a temp input is made again; staging makes it full', () => {
+    const f = (file: string, text: string, isStep = true): DepFile => {
+      const [, schema, object] = /^\d+_(\w+)\.(\w+)\.sql$/.exec(file)!;
+      return { file, schema: schema!, object: object!, text, isStep };
+    };
+    const files = [
+      f('001_pg_temp.transform_staged.sql', 'create temp table transform_staged as select * from staging.transactions'),
+      f('015_core.transactions.sql', 'insert into core.transactions select * from pg_temp.transform_staged; create temp view transform_changes as select 1'),
+      f('020_core.s.sql', 'merge into core.s using pg_temp.transform_changes as c on true'),
+      f('021_pg_temp.transform_t.sql', 'create temp table transform_t as select * from pg_temp.transform_changes'),
+      f('030_core.e.sql', 'merge into core.e using (select * from core.s join pg_temp.transform_t using (k)) as x on true'),
+      f('031_core.u.sql', 'merge into core.u using pg_temp.transform_changes as c on true'),
+      f('100_features.v.sql', 'create materialized view features.v as select * from core.e', false),
+    ];
+    const stored = (changed: string) => new Map(files.map((x) => [x.file, x.file === changed ? 'old' : 'new']));
+    const decide = (changed: string) => rebuildDecision(files, stored(changed), () => 'new');
+    expect(decide('020_core.s.sql')).toMatchObject({ kind: 'selective', plan: { downstream: ['020_core.s.sql', '030_core.e.sql', '100_features.v.sql'], rerun: ['021_pg_temp.transform_t.sql'], tables: ['core.s', 'core.e'], fromCore: ['pg_temp.transform_changes'] } });
+    expect(decide('031_core.u.sql')).toMatchObject({ kind: 'selective', plan: { downstream: ['031_core.u.sql'], rerun: [], tables: ['core.u'] } });
+    expect(decide('015_core.transactions.sql')).toMatchObject({ kind: 'full' });
+    expect(decide('001_pg_temp.transform_staged.sql')).toEqual({ kind: 'full', reason: '001_pg_temp.transform_staged.sql changed: it reads staging.transactions (a rebuild from every staged row)' });
+    expect(decide('100_features.v.sql')).toEqual({ kind: 'none' });
+  });
 });

@@ -5,8 +5,8 @@
  *
  *   - reads: every qualified name `schema.object` of a pipeline schema (staging, core, meta, features,
  *     pg_temp) outside comments and string literals (inside $$ bodies too: a function's body reads);
- *   - writes: the object the file is named after, every temporary table or view it creates
- *     (`create temp table x`, always pg_temp.x), and every table it changes (`insert into`,
+ *   - writes: the object the file is named after, every object it creates (`create temp table x` is
+ *     always pg_temp.x; `create view|materialized view|function|table schema.x`), and every table it changes (`insert into`,
  *     `merge into`, `delete from`, `update`, `truncate`).
  *
  * A changed step file rebuilds its own objects and every object downstream of them (readers of what it
@@ -83,6 +83,8 @@ export function fileDeps(f: Pick<DepFile, 'schema' | 'object' | 'text'>): FileDe
   const writes = new Set<string>([`${f.schema}.${f.object}`]);
   const temp = new RegExp(`\\bcreate\\s+(?:or\\s+replace\\s+)?(?:temp|temporary)\\s+(?:table|view)\\s+(?:if\\s+not\\s+exists\\s+)?(?:pg_temp\\s*\\.\\s*)?(${IDENT})`, 'g');
   for (const m of code.matchAll(temp)) writes.add(`pg_temp.${m[1]}`);
+  const created = new RegExp(`\\bcreate\\s+(?:or\\s+replace\\s+)?(?:materialized\\s+view|view|function|procedure|table)\\s+(?:if\\s+not\\s+exists\\s+)?(${SCHEMAS.join('|')})\\s*\\.\\s*(${IDENT})\\b`, 'g');
+  for (const m of code.matchAll(created)) writes.add(`${m[1]}.${m[2]}`);
   const dml = new RegExp(`\\b(?:insert\\s+into|merge\\s+into|delete\\s+from|update|truncate(?:\\s+table)?)\\s+(?:only\\s+)?(${SCHEMAS.join('|')})\\s*\\.\\s*(${IDENT})\\b`, 'g');
   for (const m of code.matchAll(dml)) writes.add(`${m[1]}.${m[2]}`);
   return { reads, writes };
