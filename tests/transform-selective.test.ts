@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { bundledDataDir, projectRoot, sqlDir } from '../loader/paths.js';
-import { codeOnly, fileDeps, rebuildDecision, type DepFile } from '../loader/transform/deps.js';
+import { codeOnly, fileDeps, fromCoreSql, rebuildDecision, type DepFile } from '../loader/transform/deps.js';
 import { planTransform, runTransform } from '../loader/transform/index.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
 
@@ -210,5 +210,15 @@ create function features.f() returns int language sql as $$ select count(*)::int
     expect(decide('015_core.transactions.sql')).toMatchObject({ kind: 'full' });
     expect(decide('001_pg_temp.transform_staged.sql')).toEqual({ kind: 'full', reason: '001_pg_temp.transform_staged.sql changed: it reads staging.transactions (a rebuild from every staged row)' });
     expect(decide('100_features.v.sql')).toEqual({ kind: 'none' });
+  });
+
+  it('makes pg_temp.transform_changes from core with the columns of the run\'s own (a view, or on Citus a table)', () => {
+    const columns = [{ name: 'sign', type: 'integer' }, { name: 'load_id', type: 'bigint' }, { name: 'line_kind', type: 'text' }];
+    const source = new Set(['load_id', 'line_no', 'line_kind']);
+    expect(fromCoreSql('pg_temp.transform_changes', columns, source, 'view')).toBe(
+      'create temp view transform_changes as\nselect 1::integer as sign, source.load_id, source.line_kind\nfrom core.transactions as source',
+    );
+    expect(fromCoreSql('pg_temp.transform_changes', columns, source, 'table')).toMatch(/^create temp table transform_changes on commit drop as\n/);
+    expect(() => fromCoreSql('pg_temp.transform_changes', [...columns, { name: 'extra', type: 'text' }], source, 'view')).toThrow(/no column extra/);
   });
 });

@@ -92,22 +92,35 @@ export function fileDeps(f: Pick<DepFile, 'schema' | 'object' | 'text'>): FileDe
 
 /**
  * Temporary objects that a rebuild makes from core rather than from the batch: in a full rebuild they are
- * exactly this (every row that came into core, +1). Read into a temporary table (not a view over core): on
- * Citus a step's MERGE must not read a distributed table, and core.transactions is one.
+ * exactly this (every row that came into core, +1), with the columns of the object the batch's run made
+ * (sql/015's view), each taken from the source's column of that name or from `constants`. On PostgreSQL a
+ * temporary view over core (no copy; the readers' scans and aggregates of a regular table may run in
+ * parallel, a temporary table's never); on Citus a temporary table, read once from core: a step's MERGE
+ * must not read a distributed table, and core.transactions is one.
  */
-export const FROM_CORE: ReadonlyMap<string, { source: string; sql: string }> = new Map([
-  [
-    'pg_temp.transform_changes',
-    {
-      source: 'core.transactions',
-      sql: `create temp table transform_changes on commit drop as
-select 1 as sign, transactions.load_id, transactions.line_no, transactions.invoice_no, transactions.stock_code,
-    transactions.description, transactions.quantity, transactions.invoice_date, transactions.unit_price,
-    transactions.customer_id, transactions.country, transactions.line_amount, transactions.line_kind, transactions.row_hash
-from core.transactions as transactions`,
-    },
-  ],
+export const FROM_CORE: ReadonlyMap<string, { source: string; constants: Readonly<Record<string, string>> }> = new Map([
+  ['pg_temp.transform_changes', { source: 'core.transactions', constants: { sign: '1' } }],
 ]);
+
+/** The statement that makes a FROM_CORE object, given the columns (name, type) it must have, in order. */
+export function fromCoreSql(name: string, columns: { name: string; type: string }[], sourceColumns: ReadonlySet<string>, form: 'view' | 'table'): string {
+  const spec = FROM_CORE.get(name);
+  if (!spec) throw new Error(`${name} has no form read from core`);
+  const alias = 'source';
+  const list = columns.map((c) => {
+    const constant = spec.constants[c.name];
+    if (constant !== undefined) return `${constant}::${c.type} as ${quoteName(c.name)}`;
+    if (!sourceColumns.has(c.name)) throw new Error(`cannot make ${name} from ${spec.source}: it has no column ${c.name}`);
+    return `${alias}.${quoteName(c.name)}`;
+  });
+  const object = name.slice(name.indexOf('.') + 1);
+  const create = form === 'table' ? `create temp table ${quoteName(object)} on commit drop` : `create temp view ${quoteName(object)}`;
+  return `${create} as\nselect ${list.join(', ')}\nfrom ${spec.source} as ${alias}`;
+}
+
+function quoteName(n: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`;
+}
 
 export type RebuildDecision =
   | { kind: 'none' }

@@ -27,7 +27,7 @@ import { dropObject, objectState } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
 import { changedFiles, fullReason, rebuildPlan, type PlanFile, type RebuildPlan } from './plan.js';
-import { FROM_CORE, fileDeps } from './deps.js';
+import { FROM_CORE, fileDeps, fromCoreSql } from './deps.js';
 import { idArray, isCitus, setRunSettings } from './settings.js';
 import { actAsOwner } from './owner.js';
 import { readState } from './state.js';
@@ -137,6 +137,23 @@ export async function planTransform(db: { pool: pg.Pool }, options: TransformOpt
   }
 }
 
+async function columnsOf(c: pg.ClientBase, relation: string): Promise<{ name: string; type: string }[] | undefined> {
+  const { rows } = await c.query<{ name: string; type: string }>(
+    `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+       from pg_attribute as a where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+    [relation],
+  );
+  return rows.length ? rows : undefined;
+}
+
+/** How to make a FROM_CORE object: the columns of the one made in pass 1 (else the source's, constants first). */
+async function fromCoreStatement(c: pg.ClientBase, name: string, form: 'view' | 'table'): Promise<string> {
+  const spec = FROM_CORE.get(name)!;
+  const source = (await columnsOf(c, spec.source)) ?? [];
+  const columns = (await columnsOf(c, name)) ?? [...Object.keys(spec.constants).map((n) => ({ name: n, type: 'integer' })), ...source];
+  return fromCoreSql(name, columns, new Set(source.map((x) => x.name)), form);
+}
+
 /** Drop the run's temporary objects of these names that exist (their files make them again). */
 async function dropTemps(c: pg.ClientBase, names: string[]): Promise<void> {
   for (const name of names) {
@@ -220,12 +237,19 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
         await setRunSettings(c, { 'transform.is_full': 'true' }, citus);
         const rebuilt = files.filter((f, i) => i <= lastStep && inRebuild.has(f.file));
         const temps = rebuilt.filter((f) => steps.has(f.file)).flatMap((f) => [...fileDeps(f).writes].filter((o) => o.startsWith('pg_temp.')));
+        // the objects read from core take the columns of the ones the batch's run made (or the source's, plus the constants)
+        const made: string[] = [];
+        for (const name of rebuild.fromCore) made.push(await fromCoreStatement(c, name, citus ? 'table' : 'view'));
         await dropTemps(c, [...new Set([...temps, ...rebuild.fromCore])]);
-        for (const name of rebuild.fromCore) await c.query(FROM_CORE.get(name)!.sql);
-        for (const name of rebuild.fromCore) await c.query(`analyze ${name}`);
+        for (const [i, name] of rebuild.fromCore.entries()) {
+          await c.query(made[i]!);
+          if (citus) await c.query(`analyze ${name}`);
+        }
         dropped = await emptyForBulk(c, rebuild.tables.map((t) => ({ schema: t.split('.')[0]!, object: t.split('.')[1]! })));
         log(`rebuild: ${rebuild.fromCore.join(', ') || 'nothing'} read from core, ${rebuild.tables.join(', ') || 'no table'} emptied (${Math.round(performance.now() - t)} ms)`);
         for (const f of rebuilt) await apply(f, { full: true, rebuild: true });
+        // a temporary view over core would outlive the transaction (it reads no table dropped at commit)
+        await dropTemps(c, rebuild.fromCore);
         await setRunSettings(c, { 'transform.is_full': 'false' }, citus);
       }
       // pass 3: the files after the last step (views): refreshed when the batch or the rebuild changed what they read
