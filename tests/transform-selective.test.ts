@@ -210,6 +210,11 @@ create function features.f() returns int language sql as $$ select count(*)::int
     expect(decide('015_core.transactions.sql')).toMatchObject({ kind: 'full' });
     expect(decide('001_pg_temp.transform_staged.sql')).toEqual({ kind: 'full', reason: '001_pg_temp.transform_staged.sql changed: it reads staging.transactions (a rebuild from every staged row)' });
     expect(decide('100_features.v.sql')).toEqual({ kind: 'none' });
+    // a temporary table named without pg_temp is read all the same (a CTE or an alias of that name is not)
+    const bare = files.map((x) => (x.file === '031_core.u.sql' ? { ...x, text: 'merge into core.u using (select * from transform_t) as c on true' } : x));
+    const cte = files.map((x) => (x.file === '031_core.u.sql' ? { ...x, text: 'with transform_t as (select 1) merge into core.u as transform_t using pg_temp.transform_changes as c on transform_t.k = 1' } : x));
+    expect(rebuildDecision(bare, stored('021_pg_temp.transform_t.sql'), () => 'new')).toMatchObject({ plan: { tables: ['core.e', 'core.u'] } });
+    expect(rebuildDecision(cte, stored('021_pg_temp.transform_t.sql'), () => 'new')).toMatchObject({ plan: { tables: ['core.e'] } });
   });
 
   it('makes pg_temp.transform_changes from core with the columns of the run\'s own (a view, or on Citus a table)', () => {

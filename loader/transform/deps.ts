@@ -122,6 +122,27 @@ function quoteName(n: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A temporary relation named without its schema (`from transform_changes`: pg_temp is on every search_path)
+ * is a read too: for each temporary object some file makes, its bare name used as a relation (not `x.name`,
+ * not `name.column`, not `as name`, not a CTE `name as (`). Over-reading only rebuilds more; a missed read
+ * would leave a table stale. (Tables of core, meta, … are not on the steps' search_path: always qualified.
+ * Their bare names are also column names — customers, products, days — so looking for them would over-read.)
+ */
+function addUnqualifiedReads(files: DepFile[], deps: Map<string, FileDeps>): void {
+  const objects = new Set<string>();
+  for (const d of deps.values()) for (const o of d.writes) if (o.startsWith('pg_temp.')) objects.add(o);
+  for (const f of files) {
+    const code = codeOnly(f.text).toLowerCase();
+    const d = deps.get(f.file)!;
+    for (const o of objects) {
+      if (d.reads.has(o) || d.writes.has(o)) continue;
+      const name = o.slice(o.indexOf('.') + 1);
+      if (new RegExp(`(?<![.\\w$])(?<!\\bas\\s+)${name}\\b(?!\\s*\\.)(?!\\s+as\\s*\\()`).test(code)) d.reads.add(o);
+    }
+  }
+}
+
 export type RebuildDecision =
   | { kind: 'none' }
   | { kind: 'full'; reason: string }
@@ -147,6 +168,7 @@ export function rebuildDecision(files: DepFile[], stored: ReadonlyMap<string, st
   const changed = files.filter((f) => stored.get(f.file) !== sha(f));
   if (!changed.some((f) => f.isStep)) return { kind: 'none' };
   const deps = new Map(files.map((f) => [f.file, fileDeps(f)]));
+  addUnqualifiedReads(files, deps);
   const index = new Map(files.map((f, i) => [f.file, i]));
   const writers = new Map<string, DepFile[]>();
   for (const f of files) for (const o of deps.get(f.file)!.writes) writers.set(o, [...(writers.get(o) ?? []), f]);
