@@ -5,5 +5,7 @@ alter table meta.transform_runs add column rebuild_reason text;
 alter table meta.transform_runs add column rebuilt text[];
 
 -- Down Migration
-alter table meta.transform_runs drop column if exists rebuilt;
-alter table meta.transform_runs drop column if exists rebuild_reason;
+-- cascade: the views of sql/ that select * from meta.transform_runs (meta.transform_history and what reads
+-- it) took these columns when they were created; the next transform finds them missing and creates them again
+alter table meta.transform_runs drop column if exists rebuilt cascade;
+alter table meta.transform_runs drop column if exists rebuild_reason cascade;
