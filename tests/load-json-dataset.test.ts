@@ -1,6 +1,7 @@
 /**
  * The bundled dataset converted to JSON Lines here (by a CSV reader of this test's own) loads to the
- * same staged values as the CSV files, and after the transform to the same features.
+ * same staged values as the CSV files, and after the transform to the same features. The CSV side is a copy
+ * of the run's bundled template (the loader CLI and runTransform on the bundled files: tests/support/db.ts).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,21 +84,25 @@ describe('bundled dataset as JSON Lines', () => {
       const jsonl = toJsonLines(gunzipSync(readFileSync(join(bundledDataDir, f))).toString('utf8'));
       writeFileSync(join(dir, f.replace(/\.csv\.gz$/, '.jsonl.gz')), gzipSync(jsonl, { level: 1 }));
     }
-    const csvDb = await freshDatabase();
+    const csvDb = await freshDatabase({ bundled: true });
     const jsonDb = await freshDatabase();
-    for (const [db, source] of [[csvDb, bundledDataDir], [jsonDb, dir]] as const) {
-      const database = await openDatabase({ env: db.env, migrate: false });
-      try {
-        const results = await loadSources(database, [source], { jobs: 2 });
-        expect(results.length).toBe(305);
-        expect(results.filter((r) => r.status !== 'loaded')).toEqual([]);
-        expect(results.reduce((n, r) => n + r.rowsStaged, 0)).toBe(541909);
-        await runTransform(database);
-      } finally {
-        await database.close();
-      }
-      await expectAccounted(db);
+    const database = await openDatabase({ env: jsonDb.env, migrate: false });
+    try {
+      const results = await loadSources(database, [dir], { jobs: 2 });
+      expect(results.length).toBe(305);
+      expect(results.filter((r) => r.status !== 'loaded')).toEqual([]);
+      expect(results.reduce((n, r) => n + r.rowsStaged, 0)).toBe(541909);
+      await runTransform(database);
+    } finally {
+      await database.close();
     }
+    // the CSV side, from the template's ledger: every bundled file one complete load, transformed
+    const { rows: csvLoads } = await csvDb.pool.query(
+      `select count(*)::int as loads, count(*) filter (where status = 'complete')::int as complete, sum(rows_staged)::int as staged,
+              (select count(*)::int from meta.transform_runs where status = 'complete') as runs from meta.loads`,
+    );
+    expect(csvLoads).toEqual([{ loads: 305, complete: 305, staged: 541909, runs: 1 }]);
+    for (const db of [csvDb, jsonDb]) await expectAccounted(db);
     const stagedCsv = await fingerprint(csvDb, stagedSql);
     expect(stagedCsv.n).toBe(541909);
     expect(await fingerprint(jsonDb, stagedSql)).toEqual(stagedCsv);

@@ -15,13 +15,12 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bundledDataDir, projectRoot } from '../loader/paths.js';
+import { projectRoot } from '../loader/paths.js';
 import { runTransform } from '../loader/transform/index.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
 
 const exec = promisify(execFile);
 const reportCli = join(projectRoot, 'dist', 'loader', 'cli', 'report.js');
-const loadCli = join(projectRoot, 'dist', 'loader', 'cli', 'load.js');
 /** Debian's chromium (CHROMIUM_PATH only to try the skipped case: .ci/run requires the real one) */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(projectRoot, 'test-artifacts');
@@ -52,9 +51,8 @@ const logins: string[] = [];
 const password = randomBytes(12).toString('hex');
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  await exec(process.execPath, [loadCli, '--quiet', bundledDataDir], { env: db.env, maxBuffer: 1 << 24 });
-  await runTransform(db);
+  // the bundled dataset loaded by the loader CLI and transformed (a copy of the run's template: tests/support/db.ts)
+  db = await freshDatabase({ bundled: true });
   await runTransform(db); // a second, incremental run: the runs chart has both kinds
   const analyst = `report_analyst_${randomBytes(4).toString('hex')}`;
   const nobody = `report_nobody_${randomBytes(4).toString('hex')}`;

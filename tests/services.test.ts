@@ -166,7 +166,7 @@ describe('load --watch and transform --watch', () => {
     await blocker.query('begin');
     await blocker.query('lock table staging.transactions in share mode');
     const waitingOnStaging = () =>
-      s.count(`select count(*) as n from pg_locks where relation = 'staging.transactions'::regclass and not granted`);
+      s.count(`select count(*) as n from pg_locks where relation = 'staging.transactions'::regclass and not granted and database = (select oid from pg_database where datname = current_database())`);
 
     const loader = s.loader(dir);
     await loader.waitFor(isEvent('watching'));
@@ -205,7 +205,7 @@ describe('load --watch and transform --watch', () => {
     await loader.waitFor(isEvent('watching'));
     const file = dropFile(dir, 'mid.csv', lines('MID-', 5_000));
     await loader.waitFor(isEvent('loading', file));
-    await until(async () => (await s.count(`select count(*) as n from pg_locks where relation = 'staging.transactions'::regclass and not granted`)) > 0, [loader]);
+    await until(async () => (await s.count(`select count(*) as n from pg_locks where relation = 'staging.transactions'::regclass and not granted and database = (select oid from pg_database where datname = current_database())`)) > 0, [loader]);
     loader.child.kill('SIGTERM');
     await loader.waitFor(isEvent('stopping'));
     await blocker.query('rollback'); // the load may go on now

@@ -161,7 +161,7 @@ describe('npm run status, on a real database', () => {
     const d = file('d.csv', Array.from({ length: 50 }, (_, i) => `D${i},P1,x,1,2011-03-12 10:00:00,1.00,500,UK`));
     const loader = spawn(process.execPath, [join(projectRoot, 'dist', 'loader', 'cli', 'load.js'), d], { env: db.env, stdio: 'ignore' });
     try {
-      await until(async () => (await sql(`select 1 from pg_locks where relation = 'staging.transactions'::regclass and not granted`)).rowCount! > 0);
+      await until(async () => (await sql(`select 1 from pg_locks where relation = 'staging.transactions'::regclass and not granted and database = (select oid from pg_database where datname = current_database())`)).rowCount! > 0);
       const alive = status();
       expect(alive.report.running).toEqual([expect.objectContaining({ source: d, alive: true })]);
       loader.kill('SIGKILL');

@@ -1,9 +1,32 @@
 /**
- * Incremental = full (issue 9): the bundled days split at random into batches and loaded in a random order,
- * a transform after each batch; then a `load --force` of a day already transformed, then an earlier load that
- * completes late (its copies take over from a later load's). After every run, every published row equals a
- * full rebuild's of the same loads (a second database, loaded the same way, rebuilt with --full), and at the
- * end contract §5's figures hold. No run but the first is full.
+ * Incremental = full (issue 9): the bundled days in a random order (seeded), loaded in two batches with a
+ * late load and two `load --force` replacements between them, a transform after each step; after every
+ * run, every published row equals a full rebuild's of the same loads, and at the end contract §5's figures
+ * hold. No run but the first is full.
+ *
+ * The runs, and the path of the incremental transform each one covers (issue 21 chose them so that every
+ * path is taken while the expensive checks run on a small core; the seed picks the order and the days):
+ *   1. batch 1, 20 days, plus a late load (200 lines of one of these days, loaded first, so the smallest
+ *      load_id, but hidden as failed): the first transform of the database (full, as always);
+ *   2. the late load completes: its 200 lines take over from the later load of the same day (a late load,
+ *      take_over in sql/014; one load onto core, as a daily run);
+ *   3. `load --force` of another day of batch 1: the old load fails and its rows leave core, the new load's
+ *      copies come in (a replaced load, sql/012);
+ *   4. `load --force` of the late file: the kept late rows leave and their copies in the day's load, in
+ *      core.duplicates, are promoted back into core (promotion, sql/013); the new late load, now later
+ *      than the day's, adds only duplicates;
+ *   5. batch 2, the other 285 days onto the 20 in core, in random order: a batch larger than core
+ *      (preferIncremental: by default that rebuilds), days out of order; §5 then holds.
+ * Before issue 21, three batches of random sizes came first and the replaced day and the late load after
+ * them, each run checked against a full rebuild of all the data so far (five rebuilds, the last three of
+ * the 305 days; promotion was not taken). Here four checks rebuild 20 days and one the 305: the same paths
+ * and promotion, about a third of the rebuilding.
+ *
+ * The reference full rebuild: on PostgreSQL a copy of the incremental database (CREATE DATABASE …
+ * TEMPLATE: the same staging rows and ledger, so the same load ids, by construction) rebuilt with --full
+ * and dropped after the check (the transform reads staging and meta.loads and never writes them). On
+ * Citus, where a database cannot be copied, a second database given the same loads in the same order
+ * (--jobs 1), rebuilt with --full after each run.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,11 +36,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { bundledDataDir, projectRoot } from '../loader/paths.js';
 import { runTransform } from '../loader/transform/index.js';
-import { freshDatabase, type TestDatabase } from './support/db.js';
+import { copyDatabase, dropDatabase, freshDatabase, type TestDatabase } from './support/db.js';
 import { createServiceLogins, poolAs } from './support/services.js';
 
 const run = promisify(execFile);
@@ -27,7 +51,7 @@ const published = [
   'select * from features.daily_sales',
   'select * from features.product_features',
   'select * from features.customer_cohorts',
-  // load ids are the same in both databases (the same loads in the same order: --jobs 1)
+  // load ids are the same in both databases (a copy; on Citus the same loads in the same order: --jobs 1)
   `select load_id, source, status, rows_read, rows_rejected, rows_staged, rows_quarantined, quarantined_missing_invoice_no,
           quarantined_missing_stock_code, quarantined_bad_quantity, quarantined_bad_unit_price, quarantined_bad_invoice_date,
           quarantined_bad_customer_id, duplicates, rows_clean from meta.load_summary`,
@@ -37,7 +61,7 @@ afterAll(async () => {
   for (const t of temps) await rm(t, { recursive: true, force: true });
 });
 
-/** a small seeded PRNG (mulberry32): the same seed, the same splits */
+/** a small seeded PRNG (mulberry32): the same seed, the same order */
 function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -49,10 +73,6 @@ function random(seed: number): () => number {
   };
 }
 
-async function load(dbs: TestDatabase[], sources: string[], force = false): Promise<void> {
-  for (const db of dbs) await run(process.execPath, [loadCli, '--quiet', '--jobs', '1', ...(force ? ['--force'] : []), ...sources], { env: db.env, maxBuffer: 1 << 24 });
-}
-
 async function rows(db: TestDatabase, sql: string): Promise<string[]> {
   return (await db.pool.query(sql)).rows.map((r) => JSON.stringify(r)).sort();
 }
@@ -61,8 +81,9 @@ async function rows(db: TestDatabase, sql: string): Promise<string[]> {
 async function expectSamePublished(a: TestDatabase, b: TestDatabase, when: string): Promise<void> {
   for (const sql of published) {
     const [x, y] = [await rows(a, sql), await rows(b, sql)];
-    expect(x.filter((r) => !y.includes(r)), `${when}: ${sql}: rows only in the incremental database`).toEqual([]);
-    expect(y.filter((r) => !x.includes(r)), `${when}: ${sql}: rows only in the full rebuild`).toEqual([]);
+    const [inX, inY] = [new Set(x), new Set(y)];
+    expect(x.filter((r) => !inY.has(r)), `${when}: ${sql}: rows only in the incremental database`).toEqual([]);
+    expect(y.filter((r) => !inX.has(r)), `${when}: ${sql}: rows only in the full rebuild`).toEqual([]);
     expect(x.length, `${when}: ${sql}`).toBe(y.length);
   }
 }
@@ -70,60 +91,95 @@ async function expectSamePublished(a: TestDatabase, b: TestDatabase, when: strin
 describe('transform: incremental runs equal a full rebuild', () => {
   const seed = Number(process.env.TRANSFORM_TEST_SEED ?? 20261201);
 
-  it(`random batches (seed ${seed}), a replaced day, a late load: every run equals --full, and §5 holds`, async () => {
+  it(`random days (seed ${seed}) in two batches, a late load, a replaced day and a replaced late load: every run equals --full, and §5 holds`, async () => {
     const rnd = random(seed);
     // the incremental database is transformed by the service login (as deployed: docker/service-roles.sh
     // after migrate as the superuser), the reference by the superuser
     const incremental = await freshDatabase();
-    const reference = await freshDatabase();
-    const svc = poolAs(incremental, createServiceLogins(incremental).transformer);
-    const both = [incremental, reference];
+    const logins = createServiceLogins(incremental);
+    let svc: pg.Pool = poolAs(incremental, logins.transformer);
+    const mirror = incremental.citus ? await freshDatabase() : undefined;
+    const loaded = mirror ? [incremental, mirror] : [incremental];
+    const load = async (sources: string[], force = false) => {
+      for (const db of loaded) {
+        await run(process.execPath, [loadCli, '--quiet', ...(mirror ? ['--jobs', '1'] : []), ...(force ? ['--force'] : []), ...sources], { env: db.env, maxBuffer: 1 << 24 });
+      }
+    };
+    /** a full rebuild of the same loads, compared with the incremental database */
+    const check = async (when: string) => {
+      if (mirror) {
+        await runTransform(mirror, { full: true });
+        await expectSamePublished(incremental, mirror, when);
+        return;
+      }
+      await svc.end();
+      const reference = await copyDatabase(incremental);
+      svc = poolAs(incremental, logins.transformer);
+      expect(await runTransform(reference, { full: true })).toMatchObject({ full: true });
+      await expectSamePublished(incremental, reference, when);
+      await dropDatabase(reference);
+    };
+    const transform = (options: { preferIncremental?: boolean } = {}) => runTransform({ pool: svc }, options);
+
     const files = (await readdir(bundledDataDir)).filter((f) => f.endsWith('.csv.gz')).map((f) => join(bundledDataDir, f));
     for (let i = files.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
       [files[i], files[j]] = [files[j]!, files[i]!];
     }
-    // the late load: a copy of 200 lines of one day, loaded first (the smallest load_id) but complete only at the end
+    const first = files.slice(0, 20);
+    // two different days of batch 1: the late load's, and the one replaced by load --force
+    const lateDay = first[Math.floor(rnd() * first.length)]!;
+    const replacedDay = first.filter((f) => f !== lateDay)[Math.floor(rnd() * (first.length - 1))]!;
+
+    // the late load: a copy of 200 lines of one day, loaded first (the smallest load_id) but complete only later
     const dir = await mkdtemp(join(tmpdir(), 'transform-incremental-'));
     temps.push(dir);
-    const lateDay = files[Math.floor(rnd() * files.length)]!;
     const lines = gunzipSync(readFileSync(lateDay)).toString('utf8').split('\n');
     const lateFile = join(dir, 'late.csv');
     await writeFile(lateFile, `${lines.slice(0, 201).join('\n')}\n`);
-    await load(both, [lateFile]);
+    await load([lateFile]);
     // hidden as failed meanwhile (a running load without its loader would be cleaned by the next load)
-    for (const db of both) await db.pool.query(`update meta.loads set status = 'failed' where source = $1`, [lateFile]);
+    for (const db of loaded) await db.pool.query(`update meta.loads set status = 'failed' where source = $1`, [lateFile]);
 
-    // three batches of random sizes (each followed by a full rebuild of the reference: the cost of this test)
-    const cuts = new Set<number>();
-    const batches = 3;
-    while (cuts.size < batches - 1) cuts.add(1 + Math.floor(rnd() * (files.length - 1)));
-    const bounds = [0, ...[...cuts].sort((x, y) => x - y), files.length];
-    for (let k = 0; k + 1 < bounds.length; k++) {
-      await load(both, files.slice(bounds[k], bounds[k + 1]));
-      // (a batch larger than core would rebuild by default: this test is of the incremental path)
-      await runTransform({ pool: svc }, { preferIncremental: true });
-      await runTransform(reference, { full: true });
-      await expectSamePublished(incremental, reference, `batch ${k + 1} of ${batches}`);
-    }
+    // 1. batch 1: the database's first transform (full)
+    await load(first);
+    expect(await transform()).toMatchObject({ full: true, loads: first.length });
+    await check('batch 1 of 2');
 
-    // a day already transformed, loaded again with --force (the old load fails, its rows leave core)
-    await load(both, [files[Math.floor(rnd() * files.length)]!], true);
-    expect(await runTransform({ pool: svc })).toMatchObject({ full: false, loads: 1 });
-    await runTransform(reference, { full: true });
-    await expectSamePublished(incremental, reference, 'after load --force');
-
-    // the late load completes: its 200 lines take over from the later load of the same day
-    for (const db of both) await db.pool.query(`update meta.loads set status = 'complete' where source = $1`, [lateFile]);
-    const late = await runTransform({ pool: svc });
+    // 2. the late load completes: its 200 lines take over from the later load of the same day
+    for (const db of loaded) await db.pool.query(`update meta.loads set status = 'complete' where source = $1`, [lateFile]);
+    const late = await transform();
     expect(late).toMatchObject({ full: false, loads: 1, rowsStaged: 200 });
     expect(late.rowsClean).toBeGreaterThan(190); // a few of the 200 may be duplicates within the day itself
-    await runTransform(reference, { full: true });
-    await expectSamePublished(incremental, reference, 'after the late load');
+    await check('after the late load');
+
+    // 3. a day already transformed, loaded again with --force (the old load fails, its rows leave core)
+    await load([replacedDay], true);
+    expect(await transform()).toMatchObject({ full: false, loads: 1 });
+    await check('after load --force of a day');
+
+    // 4. the late file loaded again with --force: the late rows leave core and their copies in the day's
+    // load are promoted from core.duplicates; the new late load is the later copy, all duplicates
+    const kept = async (source: string) =>
+      (await incremental.pool.query<{ n: number }>(
+        `select count(*)::int as n from core.transactions where load_id in (select load_id from meta.loads where source = $1)`, [source],
+      )).rows[0]!.n;
+    const dayKeptBefore = await kept(lateDay);
+    expect(await kept(lateFile)).toBe(late.rowsClean);
+    await load([lateFile], true);
+    expect(await transform()).toMatchObject({ full: false, loads: 1, rowsStaged: 200, rowsClean: 0 });
+    expect(await kept(lateFile)).toBe(0);
+    expect(await kept(lateDay)).toBe(dayKeptBefore + late.rowsClean);
+    await check('after load --force of the late file');
+
+    // 5. batch 2: the other days, more than core holds (which by default rebuilds: this test is of the incremental path)
+    await load(files.slice(first.length));
+    expect(await transform({ preferIncremental: true })).toMatchObject({ full: false, loads: files.length - first.length });
+    await check('batch 2 of 2');
 
     // no run but the first is full
     const { rows: runs } = await incremental.pool.query('select run_id, is_full from meta.transform_runs order by run_id');
-    expect(runs.map((r) => r.is_full)).toEqual([true, ...runs.slice(1).map(() => false)]);
+    expect(runs.map((r) => r.is_full)).toEqual([true, false, false, false, false]);
 
     // contract §5 (the late copies are duplicates of lines of the day they were cut from)
     const q = async (sql: string) => (await incremental.pool.query(sql)).rows[0];

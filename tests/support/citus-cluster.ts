@@ -81,7 +81,8 @@ function on(port: number, database: string): string {
   return `postgres://postgres@127.0.0.1:${port}/${database}`;
 }
 
-async function sql(url: string, ...statements: string[]): Promise<void> {
+/** Run statements in order on one connection to `url`. */
+export async function sql(url: string, ...statements: string[]): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
