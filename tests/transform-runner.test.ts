@@ -162,6 +162,25 @@ describe('transform runner', () => {
     expect(await runTransform(db, { sqlDir: dir })).toMatchObject({ loads: 1, rowsStaged: 10 });
   });
 
+  it('a copy of sql/ under another folder name (--sql-dir) keeps every object its files define, and so does going back', async () => {
+    const db = await freshDatabase();
+    await stageRows(db.pool, sales(30, '9'));
+    await runTransform(db);
+    const copy = join(await mkdtemp(join(tmpdir(), 'retail-defs-')), 'definitions');
+    await cp(sqlDir, copy, { recursive: true });
+    const views = `select count(*)::int as n from pg_matviews where schemaname = 'features'`;
+    const expected = (await db.pool.query(views)).rows[0].n;
+    expect(expected).toBe(4);
+    const lines: string[] = [];
+    await runTransform(db, { sqlDir: copy, log: (l) => lines.push(l) });
+    expect((await db.pool.query(views)).rows[0].n).toBe(expected);
+    expect(lines).toContain('sql/120_features.product_features.sql: no longer read; features.product_features is defined by another file now');
+    expect((await db.pool.query('select count(*)::int as n from features.product_features')).rows[0].n).toBeGreaterThan(0);
+    await runTransform(db);
+    expect((await db.pool.query(views)).rows[0].n).toBe(expected);
+    expect((await db.pool.query('select count(*)::int as n from features.daily_sales')).rows[0].n).toBeGreaterThan(0);
+  });
+
   it('readers of a feature view are never blocked and never see it missing or empty while a transform runs', async () => {
     const db = await freshDatabase();
     await stageRows(db.pool, sales(200, '7'));

@@ -262,15 +262,21 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
           [f.file, `${f.schema}.${f.object}`, f.sha256],
         );
       }
-      // a file deleted from sql/: its object goes too (tables belong to migrations and stay)
+      // a file deleted from sql/: its object goes too (tables belong to migrations and stay), unless a file of
+      // this run defines it (a copy of sql/ under another folder name, --sql-dir: its files have other names)
       const names = new Set(files.map((f) => f.file));
+      const defined = new Set(files.map((f) => `${f.schema}.${f.object}`));
       for (const [file] of stored) {
         if (names.has(file)) continue;
         const { rows: gone } = await c.query<{ object_name: string }>('delete from meta.transform_files where file = $1 returning object_name', [file]);
-        const [schema, object] = gone[0]!.object_name.split('.') as [string, string];
+        const name = gone[0]!.object_name;
+        const [schema, object] = name.split('.') as [string, string];
         const st = await objectState(c, schema, object);
-        if (st && st.kind !== 'table') await dropObject(c, schema, object, st.kind);
-        log(`${file}: removed from sql/, dropped ${schema}.${object}`);
+        if (defined.has(name)) log(`${file}: no longer read; ${name} is defined by another file now`);
+        else if (st && st.kind !== 'table') {
+          await dropObject(c, schema, object, st.kind);
+          log(`${file}: removed from sql/, dropped ${name}`);
+        } else log(`${file}: removed from sql/; ${name} stays${st ? ' (a table of the migrations)' : ''}`);
       }
       const { rows: sums } = await c.query<{ loads: number; staged: number; clean: number; quarantined: number; duplicate: number }>(
         `select count(*) as loads, coalesce(sum(rows_staged), 0)::bigint as staged, coalesce(sum(rows_clean), 0)::bigint as clean,
