@@ -42,20 +42,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bundledDataDir, projectRoot } from '../loader/paths.js';
 import { runTransform } from '../loader/transform/index.js';
 import { copyDatabase, dropDatabase, freshDatabase, type TestDatabase } from './support/db.js';
+import { PUBLISHED_QUERIES } from './support/published.js';
 import { createServiceLogins, poolAs } from './support/services.js';
 
 const run = promisify(execFile);
 const loadCli = join(projectRoot, 'dist', 'loader', 'cli', 'load.js');
-const published = [
-  'select * from features.customer_features',
-  'select * from features.daily_sales',
-  'select * from features.product_features',
-  'select * from features.customer_cohorts',
-  // load ids are the same in both databases (a copy; on Citus the same loads in the same order: --jobs 1)
-  `select load_id, source, status, rows_read, rows_rejected, rows_staged, rows_quarantined, quarantined_missing_invoice_no,
-          quarantined_missing_stock_code, quarantined_bad_quantity, quarantined_bad_unit_price, quarantined_bad_invoice_date,
-          quarantined_bad_customer_id, duplicates, rows_clean from meta.load_summary`,
-];
+const published = PUBLISHED_QUERIES;
 const temps: string[] = [];
 afterAll(async () => {
   for (const t of temps) await rm(t, { recursive: true, force: true });

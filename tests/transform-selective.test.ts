@@ -20,19 +20,12 @@ import { bundledDataDir, projectRoot, sqlDir } from '../loader/paths.js';
 import { codeOnly, fileDeps, fromCoreSql, rebuildDecision, type DepFile } from '../loader/transform/deps.js';
 import { planTransform, runTransform } from '../loader/transform/index.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
+import { PUBLISHED_QUERIES } from './support/published.js';
 
 const run = promisify(execFile);
 const loadCli = join(projectRoot, 'dist', 'loader', 'cli', 'load.js');
 const transformCli = join(projectRoot, 'dist', 'loader', 'cli', 'transform.js');
-const published = [
-  'select * from features.customer_features',
-  'select * from features.daily_sales',
-  'select * from features.product_features',
-  'select * from features.customer_cohorts',
-  `select load_id, source, status, rows_read, rows_rejected, rows_staged, rows_quarantined, quarantined_missing_invoice_no,
-          quarantined_missing_stock_code, quarantined_bad_quantity, quarantined_bad_unit_price, quarantined_bad_invoice_date,
-          quarantined_bad_customer_id, duplicates, rows_clean from meta.load_summary`,
-];
+const published = PUBLISHED_QUERIES;
 // every table a step file fills
 const tables = [
   'core.transactions', 'core.duplicates', 'core.quarantine', 'meta.transform_loads', 'core.invoices',
