@@ -16,6 +16,7 @@
  * after the run every row of core.transactions. Whatever else a rebuild needs that only staging gives
  * (the parse, the dedup: a file that reads staging.*) makes the run a full rebuild, as before.
  */
+import { sqlSegments } from './statements.js';
 
 export interface DepFile {
   file: string;
@@ -34,44 +35,21 @@ export interface FileDeps {
 const SCHEMAS = ['staging', 'core', 'meta', 'features', 'pg_temp'];
 const IDENT = '[a-z_][a-z0-9_]*';
 
-/** The text with comments and '…' string literals blanked out (same length; $$ bodies kept: they are code). */
+/**
+ * The text with comments and '…' string literals blanked out (same length); the code of $$ bodies kept, with
+ * their own comments and strings blanked (a function's body reads what it names).
+ */
 export function codeOnly(sql: string): string {
   let out = '';
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    const next = sql[i + 1];
-    if (c === '-' && next === '-') {
-      const eol = sql.indexOf('\n', i);
-      const end = eol === -1 ? sql.length : eol;
-      out += ' '.repeat(end - i);
-      i = end;
-    } else if (c === '/' && next === '*') {
-      let depth = 1;
-      let j = i + 2;
-      while (j < sql.length && depth > 0) {
-        if (sql[j] === '/' && sql[j + 1] === '*') (depth++, (j += 2));
-        else if (sql[j] === '*' && sql[j + 1] === '/') (depth--, (j += 2));
-        else j++;
-      }
-      out += ' '.repeat(j - i);
-      i = j;
-    } else if (c === "'") {
-      const escapes = /[eE]/.test(sql[i - 1] ?? '') && !/[\w$]/.test(sql[i - 2] ?? '');
-      let j = i + 1;
-      while (j < sql.length) {
-        if (escapes && sql[j] === '\\') j += 2;
-        else if (sql[j] === "'" && sql[j + 1] === "'") j += 2;
-        else if (sql[j] === "'") break;
-        else j++;
-      }
-      j = Math.min(j + 1, sql.length);
-      out += ' '.repeat(j - i);
-      i = j;
-    } else {
-      out += c;
-      i++;
-    }
+  for (const seg of sqlSegments(sql)) {
+    const text = sql.slice(seg.start, seg.end);
+    if (seg.kind === 'comment' || seg.kind === 'string') out += ' '.repeat(text.length);
+    else if (seg.kind === 'dollar') {
+      const tag = /^\$[A-Za-z_\w]*\$/.exec(text)![0];
+      const closed = text.length >= 2 * tag.length && text.endsWith(tag);
+      const body = text.slice(tag.length, closed ? text.length - tag.length : text.length);
+      out += tag + codeOnly(body) + (closed ? tag : '');
+    } else out += text;
   }
   return out;
 }
