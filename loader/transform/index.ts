@@ -26,7 +26,7 @@ import { emptyForBulk, rebuildAfterBulk, type DroppedIndexes } from './bulk.js';
 import { dropObject, objectState } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
-import { changedFiles, fullReason, rebuildPlan, type PlanFile, type RebuildPlan } from './plan.js';
+import { changedFiles, planOf, type PlanFile, type RebuildPlan } from './plan.js';
 import { FROM_CORE, fileDeps, fromCoreSql } from './deps.js';
 import { idArray, isCitus, setRunSettings } from './settings.js';
 import { actAsOwner } from './owner.js';
@@ -85,13 +85,13 @@ async function planRun(c: pg.ClientBase, files: SqlFile[], options: TransformOpt
   const planFiles: PlanFile[] = [];
   for (const f of files) planFiles.push({ file: f.file, sha256: f.sha256, isStep: await isStep(c, f), schema: f.schema, object: f.object, text: f.text });
   const input = { requested: options.full ?? false, files: planFiles, ...state, preferIncremental: options.preferIncremental };
-  const reason = fullReason(input);
+  const { fullReason: reason, rebuild } = planOf(input);
   const full = reason !== undefined;
   return {
     plan: {
       full,
       fullReason: reason,
-      rebuild: full ? undefined : rebuildPlan(input),
+      rebuild,
       batch: full ? state.allComplete : state.pending,
       removed: full ? [] : state.processedNotComplete,
       changed: [...changedFiles(planFiles, state.stored)],

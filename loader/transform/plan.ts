@@ -40,28 +40,38 @@ export function changedFiles(files: PlanFile[], stored: ReadonlyMap<string, stri
 }
 
 /**
- * Why this run must rebuild core from every complete load, or undefined for an incremental run (which
- * may still rebuild part of core: rebuildPlan). A changed step file whose rebuild needs what only staging
- * gives (the parse, the dedup: sql/001-017) redoes every row; any other changed step file rebuilds only
- * what is downstream of it (deps.ts). Late, replaced and failed loads do not rebuild: the step files correct core and
- * the summaries for them (a late load's copy takes over, a load that left takes its rows with it).
+ * What this run must do: a full rebuild of core from every complete load and why (fullReason), or an
+ * incremental run, which may still rebuild part of core (rebuild). A changed step file whose rebuild needs
+ * what only staging gives (the parse, the dedup: sql/001-017) redoes every row; any other changed step file
+ * rebuilds only what is downstream of it (deps.ts). Late, replaced and failed loads do not rebuild: the step
+ * files correct core and the summaries for them (a late load's copy takes over, a load that left takes its
+ * rows with it). The changed files' dependencies are worked out once.
  */
-export function fullReason(input: PlanInput): string | undefined {
-  if (input.requested) return 'requested (--full)';
+export function planOf(input: PlanInput): { fullReason: string | undefined; rebuild: RebuildPlan | undefined } {
+  const full = (reason: string) => ({ fullReason: reason, rebuild: undefined });
+  if (input.requested) return full('requested (--full)');
   const hasProcessed = input.maxProcessed !== undefined;
   // nothing processed yet: the bulk path (indexes built after the insert) is the fast way to fill core
-  if (!hasProcessed && input.pending.length) return 'first transform (core is empty)';
+  if (!hasProcessed && input.pending.length) return full('first transform (core is empty)');
   // a batch larger than what core holds: rebuilding everything in bulk costs less than merging it row by
   // row (a fresh compose stack whose transform started while files were still arriving: 2 loads, then 281)
   const processed = input.processedComplete;
   if (hasProcessed && !input.preferIncremental && input.pending.length > processed) {
-    return `the batch (${input.pending.length} loads) is larger than what core holds (${processed}): a rebuild costs less`;
+    return full(`the batch (${input.pending.length} loads) is larger than what core holds (${processed}): a rebuild costs less`);
   }
-  if (hasProcessed) {
-    const d = decide(input.files, input.stored);
-    if (d.kind === 'full') return d.reason;
-  }
-  return undefined;
+  const d = decide(input.files, input.stored);
+  if (hasProcessed && d.kind === 'full') return full(d.reason);
+  return { fullReason: undefined, rebuild: d.kind === 'selective' ? d.plan : undefined };
+}
+
+/** Why this run must rebuild core from every complete load, or undefined for an incremental run (planOf). */
+export function fullReason(input: PlanInput): string | undefined {
+  return planOf(input).fullReason;
+}
+
+/** For a run that is not full: the part a changed step file makes it rebuild, if any (planOf). */
+export function rebuildPlan(input: PlanInput): RebuildPlan | undefined {
+  return planOf(input).rebuild;
 }
 
 function decide(files: PlanFile[], stored: ReadonlyMap<string, string>) {
@@ -69,16 +79,10 @@ function decide(files: PlanFile[], stored: ReadonlyMap<string, string>) {
     const first = files.find((f) => f.isStep && stored.get(f.file) !== f.sha256)!;
     return { kind: 'full' as const, reason: `${first.file} changed` };
   }
+  const sha = new Map(files.map((f) => [f.file, f.sha256]));
   return rebuildDecision(
     files.map((f) => ({ file: f.file, schema: f.schema ?? '', object: f.object ?? '', text: f.text ?? '', isStep: f.isStep })),
     stored,
-    (f) => files.find((g) => g.file === f.file)!.sha256,
+    (f) => sha.get(f.file)!,
   );
-}
-
-/** For a run that is not full: the part a changed step file makes it rebuild, if any. */
-export function rebuildPlan(input: PlanInput): RebuildPlan | undefined {
-  if (fullReason(input) !== undefined) return undefined;
-  const d = decide(input.files, input.stored);
-  return d.kind === 'selective' ? d.plan : undefined;
 }
