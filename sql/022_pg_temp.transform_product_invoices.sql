@@ -1,7 +1,7 @@
 -- pg_temp.transform_product_invoices: each (product, invoice) pair of sale lines that the run's changes
 -- touch, and whether it appeared (+1) or left (-1): a product's orders (031) change by these. The pair's
--- lines in core after the run are counted through the partial index transactions_sale_stock_code_invoice_no;
--- before the run they were that count less the change.
+-- lines in core after the run are counted through the partial index transactions_sale_stock_code_invoice (its
+-- first two columns); before the run they were that count less the change.
 -- In a full rebuild every pair is new (the changes are every row that came in): nothing is counted in core,
 -- and the table holds the sums instead of the pairs (the last statement).
 
@@ -65,11 +65,17 @@ where final.pair_change <> 0;
 insert into pg_temp.transform_product_invoices (stock_code, invoice_no, pair_change)
 with
 
+-- the pairs found by sorting the lines, not hashing them (as in 021: nearly a pair per line)
 pairs as (
-    select changes.stock_code, changes.invoice_no
-    from pg_temp.transform_changes as changes
-    where changes.line_kind = 'sale'
-    group by changes.stock_code, changes.invoice_no
+    select sorted.stock_code, sorted.invoice_no
+    from (
+        select changes.stock_code, changes.invoice_no
+        from pg_temp.transform_changes as changes
+        where changes.line_kind = 'sale'
+        order by changes.stock_code, changes.invoice_no
+        offset 0
+    ) as sorted
+    group by sorted.stock_code, sorted.invoice_no
 )
 
 select pairs.stock_code, null, count(*)

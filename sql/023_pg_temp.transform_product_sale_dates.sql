@@ -1,7 +1,7 @@
 -- pg_temp.transform_product_sale_dates: the first and last sale dates, taken again in core, of each product
 -- whose first or last sale line may have left in this run (a line of that date among the run's changes
 -- with sign -1). Every other product's dates only widen by the sale lines that came, which 031 does without
--- reading core. The rows are found through the partial index transactions_sale_stock_code_invoice_date; on
+-- reading core. The rows are found through the partial index transactions_sale_stock_code_invoice; on
 -- Citus the join goes to the workers, each over its own shards (a table of its own, so that 031's MERGE
 -- reads no distributed table). Empty in a full rebuild (core.products is empty then) and on most days.
 create temp table transform_product_sale_dates on commit drop as

@@ -33,7 +33,7 @@ const tables = [
 ];
 // what a change to each summary or entity file must rebuild (read off the files: the tables downstream of it)
 const expectedRebuild: Record<string, string[]> = {
-  '020_core.invoices.sql': ['core.invoices', 'core.customers', 'core.days'],
+  '020_core.invoices.sql': ['core.invoices', 'core.customer_months', 'core.customers', 'core.days'],
   '021_pg_temp.transform_customer_products.sql': ['core.customers', 'core.products'],
   '022_pg_temp.transform_product_invoices.sql': ['core.products'],
   '023_pg_temp.transform_product_sale_dates.sql': ['core.products'],
