@@ -57,9 +57,9 @@ candidates as not materialized (
 ),
 
 -- the dedup hashes that two or more placed rows share: found from the hash column alone, sorted then
--- counted (a full rebuild's million distinct hashes fit no hash table of the default work_mem, and a
--- spilling hash aggregate took twice as long), and never from a copy of the wide candidates (a CTE read
--- three times was written whole to disk: 1M rows, 3.4 s against 1.5 s)
+-- counted (a hash table of a full rebuild's million distinct hashes, 115MB, took 1.5 s to fill against
+-- 1.0 s for the sort), and never from a copy of the wide candidates (a CTE read three times, written whole
+-- to disk: the statement took 2.4 s against 1.3 s at 1M rows)
 shared_hashes as materialized (
     select sorted.row_hash
     from (

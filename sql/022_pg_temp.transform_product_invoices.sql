@@ -65,17 +65,11 @@ where final.pair_change <> 0;
 insert into pg_temp.transform_product_invoices (stock_code, invoice_no, pair_change)
 with
 
--- the pairs found by sorting the lines, not hashing them (as in 021: nearly a pair per line)
 pairs as (
-    select sorted.stock_code, sorted.invoice_no
-    from (
-        select changes.stock_code, changes.invoice_no
-        from pg_temp.transform_changes as changes
-        where changes.line_kind = 'sale'
-        order by changes.stock_code, changes.invoice_no
-        offset 0
-    ) as sorted
-    group by sorted.stock_code, sorted.invoice_no
+    select changes.stock_code, changes.invoice_no
+    from pg_temp.transform_changes as changes
+    where changes.line_kind = 'sale'
+    group by changes.stock_code, changes.invoice_no
 )
 
 select pairs.stock_code, null, count(*)

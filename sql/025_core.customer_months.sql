@@ -1,7 +1,7 @@
 -- core.customer_months: sale lines and their amount per (customer, month). features.customer_cohorts is
 -- published from it and each customer's first month. A run changes it by the run's changes (015); a full
 -- rebuild sums core.invoices (020) instead, which already holds every sale line per invoice and customer:
--- one row per invoice read rather than one per line (1M lines: 1.5 s against 0.1 s).
+-- one row per invoice read rather than one per line (1M lines: 1.0 s against 0.15 s).
 
 -- when: incremental
 with
