@@ -69,12 +69,13 @@ export function fileDeps(f: Pick<DepFile, 'schema' | 'object' | 'text'>): FileDe
 }
 
 /**
- * Temporary objects that a rebuild makes from core rather than from the batch: in a full rebuild they are
- * exactly this (every row that came into core, +1), with the columns of the object the batch's run made
- * (sql/015's table), each taken from the source's column of that name or from `constants`. On PostgreSQL a
- * temporary view over core (no copy; the readers' scans and aggregates of a regular table may run in
- * parallel, a temporary table's never); on Citus a temporary table, read once from core: a step's MERGE
- * must not read a distributed table, and core.transactions is one.
+ * Temporary objects made from core rather than from the batch: in a full rebuild they are exactly this
+ * (every row that came into core, +1), with the columns of the object the batch's run made (sql/015's
+ * table), each taken from the source's column of that name or from `constants`. A selective rebuild makes
+ * them before its files run; a full rebuild right after the file that fills the source (sql/015 then writes
+ * no changes of its own: each row is written once, to core). On PostgreSQL a temporary view over core (no
+ * copy); on Citus a temporary table, read once from core: a step's MERGE must not read a distributed
+ * table, and core.transactions is one.
  */
 export const FROM_CORE: ReadonlyMap<string, { source: string; constants: Readonly<Record<string, string>> }> = new Map([
   ['pg_temp.transform_changes', { source: 'core.transactions', constants: { sign: '1' } }],

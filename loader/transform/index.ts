@@ -154,6 +154,18 @@ async function fromCoreStatement(c: pg.ClientBase, name: string, form: 'view' | 
   return fromCoreSql(name, columns, new Set(source.map((x) => x.name)), form);
 }
 
+/**
+ * Make a FROM_CORE object from its source as it now is: a view on PostgreSQL, a table (analyzed) on Citus.
+ * A full rebuild makes each one once the file that fills its source has run (sql/015 fills core and writes
+ * no changes: they are every row of core, +1).
+ */
+async function makeFromCore(c: pg.ClientBase, name: string, citus: boolean): Promise<void> {
+  const statement = await fromCoreStatement(c, name, citus ? 'table' : 'view');
+  await dropTemps(c, [name]);
+  await c.query(statement);
+  if (citus) await c.query(`analyze ${name}`);
+}
+
 /** Drop the run's temporary objects of these names that exist (their files make them again). */
 async function dropTemps(c: pg.ClientBase, names: string[]): Promise<void> {
   for (const name of names) {
@@ -220,6 +232,8 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
         if (mode.full) {
           const t = performance.now();
           await rebuildAfterBulk(c, dropped, f.schema, f.object);
+          // a full rebuild: what is read from the table this file filled is made from it now (a rebuild made it first)
+          if (!mode.rebuild) for (const [name, spec] of FROM_CORE) if (spec.source === `${f.schema}.${f.object}`) await makeFromCore(c, name, citus);
           r.ms += Math.round(performance.now() - t);
         }
         if (mode.rebuild) r.rebuild = true;
@@ -231,6 +245,8 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
         if (i > lastStep && !full) break;
         if (!downstream.has(f.file)) await apply(f, { full, rebuild: false });
       }
+      // a temporary view over core would outlive the transaction (it reads no table dropped at commit)
+      if (full) await dropTemps(c, [...FROM_CORE.keys()]);
       // pass 2: the rebuild of what is downstream of a changed step file, from core as it now is
       if (rebuild) {
         const t = performance.now();
