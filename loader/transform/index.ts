@@ -155,8 +155,9 @@ async function fromCoreStatement(c: pg.ClientBase, name: string, form: 'view' | 
 }
 
 /**
- * Make a FROM_CORE object from its source as it now is: a view on PostgreSQL, a table (analyzed) on Citus.
- * A full rebuild makes each one once the file that fills its source has run (sql/015 fills core and writes
+ * Make a FROM_CORE object from its source as it now is: a view on PostgreSQL, a table (analyzed) on Citus,
+ * replacing the run's own of that name (whose columns it takes). A selective rebuild makes each one before
+ * its files run; a full rebuild once the file that fills its source has run (sql/015 fills core and writes
  * no changes: they are every row of core, +1).
  */
 async function makeFromCore(c: pg.ClientBase, name: string, citus: boolean): Promise<void> {
@@ -245,29 +246,22 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
         if (i > lastStep && !full) break;
         if (!downstream.has(f.file)) await apply(f, { full, rebuild: false });
       }
-      // a temporary view over core would outlive the transaction (it reads no table dropped at commit)
-      if (full) await dropTemps(c, [...FROM_CORE.keys()]);
       // pass 2: the rebuild of what is downstream of a changed step file, from core as it now is
       if (rebuild) {
         const t = performance.now();
         await setRunSettings(c, { 'transform.is_full': 'true' }, citus);
         const rebuilt = files.filter((f, i) => i <= lastStep && inRebuild.has(f.file));
         const temps = rebuilt.filter((f) => steps.has(f.file)).flatMap((f) => [...fileDeps(f).writes].filter((o) => o.startsWith('pg_temp.')));
+        await dropTemps(c, temps.filter((o) => !FROM_CORE.has(o)));
         // the objects read from core take the columns of the ones the batch's run made (or the source's, plus the constants)
-        const made: string[] = [];
-        for (const name of rebuild.fromCore) made.push(await fromCoreStatement(c, name, citus ? 'table' : 'view'));
-        await dropTemps(c, [...new Set([...temps, ...rebuild.fromCore])]);
-        for (const [i, name] of rebuild.fromCore.entries()) {
-          await c.query(made[i]!);
-          if (citus) await c.query(`analyze ${name}`);
-        }
+        for (const name of rebuild.fromCore) await makeFromCore(c, name, citus);
         dropped = await emptyForBulk(c, rebuild.tables.map((t) => ({ schema: t.split('.')[0]!, object: t.split('.')[1]! })));
         log(`rebuild: ${rebuild.fromCore.join(', ') || 'nothing'} read from core, ${rebuild.tables.join(', ') || 'no table'} emptied (${Math.round(performance.now() - t)} ms)`);
         for (const f of rebuilt) await apply(f, { full: true, rebuild: true });
-        // a temporary view over core would outlive the transaction (it reads no table dropped at commit)
-        await dropTemps(c, rebuild.fromCore);
         await setRunSettings(c, { 'transform.is_full': 'false' }, citus);
       }
+      // a temporary view over core would outlive the transaction (it reads no table dropped at commit)
+      if (full || rebuild) await dropTemps(c, [...FROM_CORE.keys()]);
       // pass 3: the files after the last step (views): refreshed when the batch or the rebuild changed what they read
       if (!full) for (const f of files.slice(lastStep + 1)) await apply(f, { full: false, rebuild: false });
       for (const f of files) {
