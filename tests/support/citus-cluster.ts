@@ -77,7 +77,7 @@ export async function startCitusCluster(workers = 2): Promise<CitusCluster> {
   return { adminUrl: `postgres://postgres@127.0.0.1:${ports[0]}/postgres`, coordinatorPort: ports[0]!, workerPorts: ports.slice(1), stop };
 }
 
-function on(port: number, database: string): string {
+export function on(port: number, database: string): string {
   return `postgres://postgres@127.0.0.1:${port}/${database}`;
 }
 
@@ -107,4 +107,34 @@ export async function createCitusDatabase(coordinatorPort: number, workerPorts: 
 
 export async function dropCitusDatabase(coordinatorPort: number, workerPorts: number[], name: string): Promise<void> {
   for (const port of [coordinatorPort, ...workerPorts]) await sql(on(port, 'postgres'), `drop database if exists ${name} with (force)`);
+}
+
+/**
+ * Close database `name` on every server in `urls` (their `postgres` databases), for CREATE DATABASE …
+ * TEMPLATE or a rename (both refuse a database anyone is connected to): no new sessions (ALLOW_CONNECTIONS
+ * false) on any server first, then every session ended and waited for. On Citus that includes the
+ * maintenance daemon (a background worker in every database with the extension, restarted only by the
+ * next session, which can no longer come) and the coordinator's cached connections to the workers.
+ */
+export async function closeDatabaseOn(urls: string[], name: string): Promise<void> {
+  for (const url of urls) await sql(url, `alter database ${name} allow_connections false`);
+  for (const url of urls) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      for (let i = 0; ; i++) {
+        // the sessions picked first (offset 0: pg_terminate_backend is never evaluated for another row, ours included)
+        const { rows } = await c.query<{ n: number }>(
+          `select count(*)::int as n
+             from (select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() offset 0) as s
+            where pg_terminate_backend(s.pid, 5000)`, [name]);
+        const { rows: left } = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (left[0]!.n === 0) break;
+        if (i === 50) throw new Error(`database ${name} still has ${left[0]!.n} sessions on ${new URL(url).port} (${rows[0]!.n} ended)`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await c.end();
+    }
+  }
 }

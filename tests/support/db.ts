@@ -1,11 +1,12 @@
 /**
- * A fresh database per test file, on the server of the global setup; dropped when the file ends. On
- * PostgreSQL it is a copy (CREATE DATABASE … TEMPLATE) of one of the run's templates (global-setup.ts):
+ * A fresh database per test file, on the server of the global setup; dropped when the file ends. It is a
+ * copy (CREATE DATABASE … TEMPLATE) of one of the run's templates (global-setup.ts, citus-setup.ts):
  * migrated, or with the bundled dataset loaded and transformed (`bundled: true`, made once per run by the
  * first file that asks, with the real loader CLI and runTransform, exactly as a test would). In the `citus`
- * project (vitest.config.ts) the server is a Citus coordinator, where a database cannot be copied: the
- * database is made on every node, with the citus extension and the workers registered, as an operator
- * would, then migrated (and loaded and transformed) in place.
+ * project (vitest.config.ts) the server is a Citus coordinator and two workers: a database there is one
+ * database of the same name on every node (the coordinator's metadata names the shards, the workers hold
+ * them), so every step is taken on every node, and a copy of each node's database under one new name is a
+ * copy of the distributed database, shards, metadata and all.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,10 +16,9 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 
-import { migrate } from '../../loader/migrate.js';
 import { projectRoot } from '../../loader/paths.js';
 import { runTransform } from '../../loader/transform/index.js';
-import { createCitusDatabase, dropCitusDatabase } from './citus-cluster.js';
+import { closeDatabaseOn, createCitusDatabase, on, sql } from './citus-cluster.js';
 import type {} from './citus-setup.js';
 import type {} from './global-setup.js';
 
@@ -75,14 +75,35 @@ function testDatabase(name: string, citus: boolean): TestDatabase {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url };
   delete env.PGHOST;
   const db: TestDatabase = { url, name, pool: newPool(url), env, citus };
-  const workers = inject('citusWorkerPorts');
-  const coordinator = Number(new URL(inject('adminUrl')).port);
   dropAtEnd.set(name, async () => {
     await db.pool.end();
-    if (workers?.length) await dropCitusDatabase(coordinator, workers, name);
-    else await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+    await onEveryNode(`drop database if exists ${name} with (force)`);
   });
   return db;
+}
+
+/** The `postgres` database of every server the run's databases live on: one, or a Citus cluster's every node. */
+function nodes(): string[] {
+  const adminUrl = inject('adminUrl');
+  const workers = inject('citusWorkerPorts') ?? [];
+  return [adminUrl, ...workers.map((p) => on(p, 'postgres'))];
+}
+
+/** Statements run on every node, in order (the coordinator first). */
+async function onEveryNode(...statements: string[]): Promise<void> {
+  for (const url of nodes()) await sql(url, ...statements);
+}
+
+/**
+ * Close database `name` on every node, for CREATE DATABASE … TEMPLATE or a rename (closeDatabase,
+ * citus-cluster.ts); `reopen` undoes it.
+ */
+async function closeDatabase(name: string): Promise<void> {
+  await closeDatabaseOn(nodes(), name);
+}
+
+async function reopen(name: string): Promise<void> {
+  await onEveryNode(`alter database ${name} allow_connections true`);
 }
 
 /**
@@ -110,14 +131,15 @@ async function bundledTemplate(prefix: string): Promise<string> {
     try {
       if ((await c.query('select 1 from pg_database where datname = $1', [name])).rowCount) return;
       const build = `${name}_build`;
-      await c.query(`drop database if exists ${build} with (force)`);
-      await c.query(`create database ${build} template ${prefix}_migrated`);
+      await onEveryNode(`drop database if exists ${build} with (force)`, `create database ${build} template ${prefix}_migrated`);
       try {
         await loadAndTransformBundled(withDatabase(inject('adminUrl'), build));
-        await c.query(`alter database ${build} rename to ${name}`);
-        await c.query(`alter database ${name} allow_connections false`);
+        // renamed when complete (the coordinator last: its name is what the check above looks for); a
+        // template takes no connections
+        await closeDatabase(build);
+        for (const url of nodes().reverse()) await sql(url, `alter database ${build} rename to ${name}`);
       } catch (err) {
-        await c.query(`drop database if exists ${build} with (force)`).catch(() => undefined);
+        await onEveryNode(`drop database if exists ${build} with (force)`).catch(() => undefined);
         throw err;
       }
     } finally {
@@ -137,36 +159,34 @@ export async function freshDatabase(options: { migrated?: boolean; bundled?: boo
   const workers = inject('citusWorkerPorts');
   const prefix = inject('templatePrefix');
   const migrated = options.migrated ?? true;
-  if (workers?.length || !prefix) {
-    const coordinator = Number(new URL(inject('adminUrl')).port);
-    if (workers?.length) await createCitusDatabase(coordinator, workers, name);
-    else await admin((c) => c.query(`create database ${name}`));
-    const db = testDatabase(name, Boolean(workers?.length));
-    if (migrated || options.bundled) await migrate({ connectionString: db.url }, 'up');
-    if (options.bundled) await loadAndTransformBundled(db.url);
-    return db;
+  const citus = Boolean(workers?.length);
+  if (citus && !migrated && !options.bundled) {
+    // the citus extension and the workers registered, as an operator would, and nothing else
+    await createCitusDatabase(Number(new URL(inject('adminUrl')).port), workers!, name);
+    return testDatabase(name, true);
   }
   const template = options.bundled ? await bundledTemplate(prefix) : migrated ? `${prefix}_migrated` : 'template1';
-  await admin((c) => c.query(`create database ${name} template ${template}`));
+  await onEveryNode(`create database ${name} template ${template}`);
   // (a copy takes connections: ALLOW_CONNECTIONS is not copied from the template)
-  return testDatabase(name, false);
+  return testDatabase(name, citus);
 }
 
 /**
- * A copy of `db` (CREATE DATABASE … TEMPLATE: the same rows, load ids and bookkeeping), dropped after the
- * file's tests. `db.pool` is closed for the copy and replaced by a new pool; every other connection to `db`
- * must be closed first. Not on Citus (a distributed database cannot be copied that way).
+ * A copy of `db` (CREATE DATABASE … TEMPLATE on every node: the same rows, load ids and bookkeeping),
+ * dropped after the file's tests. `db.pool` is closed for the copy and replaced by a new pool; the file's
+ * other connections to `db` should be closed first (closeDatabase ends any that are left).
  */
 export async function copyDatabase(db: TestDatabase): Promise<TestDatabase> {
-  if (db.citus) throw new Error('copyDatabase: a Citus database cannot be copied with CREATE DATABASE … TEMPLATE');
   await db.pool.end();
   const name = `test_${randomBytes(6).toString('hex')}`;
   try {
-    await admin((c) => c.query(`create database ${name} template ${db.name}`));
+    await closeDatabase(db.name);
+    await onEveryNode(`create database ${name} template ${db.name}`);
   } finally {
+    await reopen(db.name);
     db.pool = newPool(db.url);
   }
-  return testDatabase(name, false);
+  return testDatabase(name, db.citus);
 }
 
 /** Drop a database of this file now rather than when the file ends (its pool is closed). */

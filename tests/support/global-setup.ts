@@ -21,7 +21,7 @@ import { sql } from './citus-cluster.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     adminUrl: string;
-    /** names of this run's template databases start with it (tests/support/db.ts); not provided on Citus */
+    /** names of this run's template databases start with it (tests/support/db.ts; on Citus, citus-setup.ts) */
     templatePrefix: string;
   }
 }
