@@ -22,7 +22,7 @@ import type pg from 'pg';
 
 import { sqlDir as defaultSqlDir } from '../paths.js';
 import { applyFile, type FileResult } from './apply.js';
-import { emptyForBulk, rebuildAfterBulk, type DroppedIndexes } from './bulk.js';
+import { dropSecondaryIndexes, emptyForBulk, rebuildAfterBulk, type DroppedIndexes } from './bulk.js';
 import { dropObject, objectState } from './catalog.js';
 import { readSqlFiles, type SqlFile } from './files.js';
 import { acquireTransformLock, releaseTransformLock } from './lock.js';
@@ -99,6 +99,21 @@ async function planRun(c: pg.ClientBase, files: SqlFile[], options: TransformOpt
     planFiles,
     stored: state.stored,
   };
+}
+
+/**
+ * The batch's staged rows and core's rows (the clean rows of the loads it holds, from the ledger: no scan of
+ * core), when the batch is at least a quarter of core: undefined otherwise.
+ */
+async function largeBatch(c: pg.ClientBase, batch: number[]): Promise<{ batch: number; core: number } | undefined> {
+  const { rows } = await c.query<{ batch: string; core: string }>(
+    `select (select coalesce(sum(l.rows_staged), 0) from meta.loads as l where l.load_id = any($1::bigint[])) as batch,
+            (select coalesce(sum(t.rows_clean), 0) from meta.transform_loads as t
+               inner join meta.loads as l on l.load_id = t.load_id where l.status = 'complete') as core`,
+    [batch],
+  );
+  const n = { batch: Number(rows[0]!.batch), core: Number(rows[0]!.core) };
+  return n.batch * 4 >= n.core ? n : undefined;
 }
 
 const ids = (xs: number[]) => (xs.length > 8 ? `${xs.slice(0, 3).join(', ')} … ${xs.slice(-2).join(', ')}` : xs.join(', '));
@@ -215,6 +230,10 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       } else if (removed.length) {
         log(`load${removed.length > 1 ? 's' : ''} ${removed.join(', ')} no longer complete: their rows leave core`);
       }
+      // an incremental run over a batch of at least a quarter of core's rows: core.transactions' secondary
+      // indexes are built again after its file fills it rather than kept row by row (bulk.ts)
+      const bulkCore = !full && batch.length > 0 ? await largeBatch(c, batch) : undefined;
+      if (bulkCore) log(`the batch (${bulkCore.batch.toLocaleString('en-US')} staged rows) is at least a quarter of core (${bulkCore.core.toLocaleString('en-US')} rows): core.transactions' secondary indexes are built again after its file`);
       const citus = await isCitus(c);
       await setRunSettings(c, {
         'transform.run_id': String(runId),
@@ -229,7 +248,14 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       const batchChanged = full || batch.length > 0 || removed.length > 0;
       const results: FileResult[] = [];
       const apply = async (f: SqlFile, mode: { full: boolean; rebuild: boolean }) => {
+        const bulk = bulkCore && !mode.full && steps.has(f.file) && f.schema === 'core' && f.object === 'transactions';
+        const t0 = performance.now();
+        if (bulk) dropped = await dropSecondaryIndexes(c, f);
         const r = await applyFile(c, f, { full: mode.full, changed: changed.has(f.file), dataChanged: batchChanged || downstream.has(f.file) });
+        if (bulk) {
+          await rebuildAfterBulk(c, dropped, f.schema, f.object);
+          r.ms = Math.round(performance.now() - t0);
+        }
         if (mode.full) {
           const t = performance.now();
           await rebuildAfterBulk(c, dropped, f.schema, f.object);
