@@ -233,7 +233,6 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       // an incremental run over a batch of at least a quarter of core's rows: core.transactions' secondary
       // indexes are built again after its file fills it rather than kept row by row (bulk.ts)
       const bulkCore = !full && batch.length > 0 ? await largeBatch(c, batch) : undefined;
-      if (bulkCore) log(`the batch (${bulkCore.batch.toLocaleString('en-US')} staged rows) is at least a quarter of core (${bulkCore.core.toLocaleString('en-US')} rows): core.transactions' secondary indexes are built again after its file`);
       const citus = await isCitus(c);
       await setRunSettings(c, {
         'transform.run_id': String(runId),
@@ -250,7 +249,11 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       const apply = async (f: SqlFile, mode: { full: boolean; rebuild: boolean }) => {
         const bulk = bulkCore && !mode.full && steps.has(f.file) && f.schema === 'core' && f.object === 'transactions';
         const t0 = performance.now();
-        if (bulk) dropped = await dropSecondaryIndexes(c, f);
+        if (bulk) {
+          dropped = await dropSecondaryIndexes(c, f);
+          // (none dropped when the run cannot act as core's owner: owner.ts has said so)
+          if (dropped.size) log(`the batch (${bulkCore.batch.toLocaleString('en-US')} staged rows) is at least a quarter of core (${bulkCore.core.toLocaleString('en-US')} rows): core.transactions' secondary indexes are built again after ${f.file}`);
+        }
         const r = await applyFile(c, f, { full: mode.full, changed: changed.has(f.file), dataChanged: batchChanged || downstream.has(f.file) });
         if (bulk) {
           await rebuildAfterBulk(c, dropped, f.schema, f.object);
