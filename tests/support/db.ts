@@ -95,8 +95,8 @@ async function onEveryNode(...statements: string[]): Promise<void> {
 }
 
 /**
- * Close database `name` on every node, for CREATE DATABASE … TEMPLATE or a rename (closeDatabase,
- * citus-cluster.ts); `reopen` undoes it.
+ * Close database `name` on every node, for CREATE DATABASE … TEMPLATE or a rename (closeDatabaseOn in
+ * citus-cluster.ts: no new sessions, every session ended); `reopen` undoes it.
  */
 async function closeDatabase(name: string): Promise<void> {
   await closeDatabaseOn(nodes(), name);
