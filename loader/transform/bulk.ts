@@ -2,8 +2,9 @@
  * The bulk path of a full rebuild (I/O): every table a step file fills is emptied, its indexes (and the
  * constraints they back) are dropped, and they are built again, and the table analyzed, right after its
  * file has filled it. Building an index over a filled table is many times faster than growing it row by
- * row. Only the table's owner may drop them; for another role (e.g. transformer when it does not own
- * core) the indexes stay and the rows go in through them: slower, the same result.
+ * row. An incremental run over a large batch takes the same path for core.transactions' secondary indexes
+ * only (dropSecondaryIndexes). Only the table's owner may drop them; for another role (e.g. transformer
+ * when it does not own core) the indexes stay and the rows go in through them: slower, the same result.
  */
 import type { ClientBase } from 'pg';
 
