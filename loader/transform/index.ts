@@ -248,23 +248,21 @@ export async function runTransform(db: { pool: pg.Pool }, options: TransformOpti
       const results: FileResult[] = [];
       const apply = async (f: SqlFile, mode: { full: boolean; rebuild: boolean }) => {
         const bulk = bulkCore && !mode.full && steps.has(f.file) && f.schema === 'core' && f.object === 'transactions';
-        const t0 = performance.now();
+        let dropMs = 0;
         if (bulk) {
+          const t = performance.now();
           dropped = await dropSecondaryIndexes(c, f);
+          dropMs = performance.now() - t;
           // (none dropped when the run cannot act as core's owner: owner.ts has said so)
           if (dropped.size) log(`the batch (${bulkCore.batch.toLocaleString('en-US')} staged rows) is at least a quarter of core (${bulkCore.core.toLocaleString('en-US')} rows): core.transactions' secondary indexes are built again after ${f.file}`);
         }
         const r = await applyFile(c, f, { full: mode.full, changed: changed.has(f.file), dataChanged: batchChanged || downstream.has(f.file) });
-        if (bulk) {
-          await rebuildAfterBulk(c, dropped, f.schema, f.object);
-          r.ms = Math.round(performance.now() - t0);
-        }
-        if (mode.full) {
+        if (mode.full || bulk) {
           const t = performance.now();
           await rebuildAfterBulk(c, dropped, f.schema, f.object);
           // a full rebuild: what is read from the table this file filled is made from it now (a rebuild made it first)
-          if (!mode.rebuild) for (const [name, spec] of FROM_CORE) if (spec.source === `${f.schema}.${f.object}`) await makeFromCore(c, name, citus);
-          r.ms += Math.round(performance.now() - t);
+          if (mode.full && !mode.rebuild) for (const [name, spec] of FROM_CORE) if (spec.source === `${f.schema}.${f.object}`) await makeFromCore(c, name, citus);
+          r.ms += Math.round(dropMs + performance.now() - t);
         }
         if (mode.rebuild) r.rebuild = true;
         log(`${f.file}: ${r.action}${mode.rebuild ? ' (rebuild)' : ''}${r.rows === null ? '' : `, ${r.rows} rows`} (${r.ms} ms)`);
