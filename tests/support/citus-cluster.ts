@@ -105,10 +105,6 @@ export async function createCitusDatabase(coordinatorPort: number, workerPorts: 
   );
 }
 
-export async function dropCitusDatabase(coordinatorPort: number, workerPorts: number[], name: string): Promise<void> {
-  for (const port of [coordinatorPort, ...workerPorts]) await sql(on(port, 'postgres'), `drop database if exists ${name} with (force)`);
-}
-
 /**
  * Close database `name` on every server in `urls` (their `postgres` databases), for CREATE DATABASE …
  * TEMPLATE or a rename (both refuse a database anyone is connected to): no new sessions (ALLOW_CONNECTIONS
