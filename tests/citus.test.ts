@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { bundledDataDir, projectRoot } from '../loader/paths.js';
+import { projectRoot } from '../loader/paths.js';
 import { freshDatabase, type TestDatabase } from './support/db.js';
 import { createServiceLogins, libpqEnv, poolAs, type ServiceLogins } from './support/services.js';
 
@@ -27,11 +27,11 @@ const out = mkdtempSync(join(tmpdir(), 'citus-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  db = await freshDatabase();
+  // a copy of the run's bundled template on the cluster, loaded and transformed as deployed: each service as
+  // its own login (docker/service-roles.sh), the days as daily files (tests/support/db.ts); logins of this
+  // file's own for the reading side
+  db = await freshDatabase({ bundled: true });
   logins = createServiceLogins(db);
-  // loaded and transformed as deployed: each service as its own login, the days as daily files
-  await run(process.execPath, [cli('load'), '--quiet', bundledDataDir], { env: libpqEnv(db.url, logins.loader), maxBuffer: 1 << 24 });
-  await run(process.execPath, [cli('transform'), '--quiet'], { env: libpqEnv(db.url, logins.transformer), maxBuffer: 1 << 24 });
 }, 600_000);
 
 describe('citus: the distributed layout', () => {

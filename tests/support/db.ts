@@ -2,11 +2,11 @@
  * A fresh database per test file, on the server of the global setup; dropped when the file ends. It is a
  * copy (CREATE DATABASE … TEMPLATE) of one of the run's templates (global-setup.ts, citus-setup.ts):
  * migrated, or with the bundled dataset loaded and transformed (`bundled: true`, made once per run by the
- * first file that asks, with the real loader CLI and runTransform, exactly as a test would). In the `citus`
- * project (vitest.config.ts) the server is a Citus coordinator and two workers: a database there is one
- * database of the same name on every node (the coordinator's metadata names the shards, the workers hold
- * them), so every step is taken on every node, and a copy of each node's database under one new name is a
- * copy of the distributed database, shards, metadata and all.
+ * first file that asks, with the real loader CLI and runTransform as the service logins, as deployed). In
+ * the `citus` project (vitest.config.ts) the server is a Citus coordinator and two workers: a database
+ * there is one database of the same name on every node (the coordinator's metadata names the shards, the
+ * workers hold them), so every step is taken on every node, and a copy of each node's database under one
+ * new name is a copy of the distributed database, shards, metadata and all.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +21,7 @@ import { runTransform } from '../../loader/transform/index.js';
 import { closeDatabaseOn, createCitusDatabase, on, sql } from './citus-cluster.js';
 import type {} from './citus-setup.js';
 import type {} from './global-setup.js';
+import { libpqEnv, loginVariables } from './services.js';
 
 const exec = promisify(execFile);
 
@@ -107,18 +108,29 @@ async function reopen(name: string): Promise<void> {
 }
 
 /**
- * The bundled dataset loaded by the loader CLI (every file, its default jobs) and transformed once, as
- * `npm start` does: what the `bundled` template holds.
+ * The bundled dataset loaded and transformed as deployed, as `npm start` would on a compose stack: login roles
+ * made by docker/service-roles.sh (after migrate as the superuser), the loader CLI (every file, its default
+ * jobs) as the loader login, then runTransform once as the transform login: what the `bundled` template
+ * holds. The logins are dropped once the template is built (they own nothing: every object belongs to its
+ * group role), so a test that wants to log in makes its own (createServiceLogins).
  */
 async function loadAndTransformBundled(url: string): Promise<void> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url };
-  delete env.PGHOST;
-  await exec(process.execPath, [join(projectRoot, 'dist', 'loader', 'cli', 'load.js'), '--quiet'], { env, maxBuffer: 1 << 24 });
-  const pool = newPool(url);
+  const { vars, logins } = loginVariables();
+  await exec('sh', [join(projectRoot, 'docker', 'service-roles.sh')], { env: libpqEnv(url, undefined, vars) });
   try {
-    await runTransform({ pool });
+    await exec(process.execPath, [join(projectRoot, 'dist', 'loader', 'cli', 'load.js'), '--quiet'], { env: libpqEnv(url, logins.loader), maxBuffer: 1 << 24 });
+    const u = new URL(url);
+    const pool = new pg.Pool({ host: u.hostname, port: Number(u.port), database: u.pathname.slice(1), user: logins.transformer.user, password: logins.transformer.password, max: 2 });
+    pool.on('error', () => undefined);
+    try {
+      await runTransform({ pool });
+    } finally {
+      await pool.end();
+    }
   } finally {
-    await pool.end();
+    await admin(async (c) => {
+      for (const login of Object.values(logins)) await c.query(`drop role if exists "${login.user}"`);
+    });
   }
 }
 
