@@ -21,7 +21,7 @@ import { runTransform } from '../../loader/transform/index.js';
 import { closeDatabaseOn, createCitusDatabase, on, sql } from './citus-cluster.js';
 import type {} from './citus-setup.js';
 import type {} from './global-setup.js';
-import { libpqEnv, loginVariables } from './services.js';
+import { dropLogins, libpqEnv, loginVariables, poolAs, runServiceRoles } from './services.js';
 
 const exec = promisify(execFile);
 
@@ -115,22 +115,18 @@ async function reopen(name: string): Promise<void> {
  * group role), so a test that wants to log in makes its own (createServiceLogins).
  */
 async function loadAndTransformBundled(url: string): Promise<void> {
-  const { vars, logins } = loginVariables();
-  await exec('sh', [join(projectRoot, 'docker', 'service-roles.sh')], { env: libpqEnv(url, undefined, vars) });
+  const made = loginVariables();
   try {
+    const logins = runServiceRoles(url, made);
     await exec(process.execPath, [join(projectRoot, 'dist', 'loader', 'cli', 'load.js'), '--quiet'], { env: libpqEnv(url, logins.loader), maxBuffer: 1 << 24 });
-    const u = new URL(url);
-    const pool = new pg.Pool({ host: u.hostname, port: Number(u.port), database: u.pathname.slice(1), user: logins.transformer.user, password: logins.transformer.password, max: 2 });
-    pool.on('error', () => undefined);
+    const pool = poolAs({ url }, logins.transformer);
     try {
       await runTransform({ pool });
     } finally {
       await pool.end();
     }
   } finally {
-    await admin(async (c) => {
-      for (const login of Object.values(logins)) await c.query(`drop role if exists "${login.user}"`);
-    });
+    await dropLogins(Object.values(made.logins));
   }
 }
 

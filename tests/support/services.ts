@@ -57,34 +57,42 @@ export function loginVariables(): { vars: Record<string, string>; logins: Omit<S
   return { vars, logins };
 }
 
-/** Logins to drop when the file ends (one hook, registered at import: see tests/support/db.ts). */
-const dropAtEnd: string[] = [];
-afterAll(async () => {
+/** Drop these login roles (cluster-wide) now, as the run's superuser. */
+export async function dropLogins(logins: Iterable<Login>): Promise<void> {
   const client = new pg.Client({ connectionString: inject('adminUrl') });
   await client.connect();
   try {
-    for (const user of dropAtEnd.splice(0)) await client.query(`drop role if exists "${user}"`);
+    for (const login of logins) await client.query(`drop role if exists "${login.user}"`);
   } finally {
     await client.end();
   }
-});
+}
+
+/** Logins to drop when the file ends (one hook, registered at import: see tests/support/db.ts). */
+const dropAtEnd: Login[] = [];
+afterAll(() => dropLogins(dropAtEnd.splice(0)));
 
 /** Drop these login roles (cluster-wide) when the file's tests end. */
 export function dropLoginsAtEnd(logins: Iterable<Login>): void {
-  for (const login of logins) dropAtEnd.push(login.user);
+  dropAtEnd.push(...logins);
 }
 
 /** Run the roles script as the superuser of `db`; the logins are dropped after the file's tests. */
 export function createServiceLogins(db: TestDatabase, script = join(projectRoot, 'docker', 'service-roles.sh')): ServiceLogins {
-  const { vars, logins } = loginVariables();
-  dropLoginsAtEnd(Object.values(logins));
-  const run = spawnSync('sh', [script], { env: libpqEnv(db.url, undefined, vars), encoding: 'utf8' });
+  const made = loginVariables();
+  dropLoginsAtEnd(Object.values(made.logins));
+  return runServiceRoles(db.url, made, script);
+}
+
+/** Run the roles script as the superuser of the database at `url`, for the logins of `made`; dropping them is the caller's. */
+export function runServiceRoles(url: string, made = loginVariables(), script = join(projectRoot, 'docker', 'service-roles.sh')): ServiceLogins {
+  const run = spawnSync('sh', [script], { env: libpqEnv(url, undefined, made.vars), encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`service-roles.sh exited ${run.status}: ${run.stderr}`);
-  return { ...logins, output: run.stdout };
+  return { ...made.logins, output: run.stdout };
 }
 
 /** A pool that logs in as `login` (acting as its group role, as the compose services do). */
-export function poolAs(db: TestDatabase, login: Login): pg.Pool {
+export function poolAs(db: Pick<TestDatabase, 'url'>, login: Login): pg.Pool {
   const env = libpqEnv(db.url, login);
   const pool = new pg.Pool({ host: env.PGHOST, port: Number(env.PGPORT), database: env.PGDATABASE, user: login.user, password: login.password, max: 2 });
   pool.on('error', () => undefined);
